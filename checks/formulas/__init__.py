@@ -1,0 +1,1 @@
+"""Formula groups: each module registers the entries of one contract group."""

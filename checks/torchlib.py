@@ -1,0 +1,42 @@
+"""Lazy, single-threaded torch.
+
+torch costs ~2.2 s to import, so nothing imports it at module level: oracle
+functions call :func:`torch` (cached after the first call). The first call
+pins torch to one thread -- with two threads small ops ran 2-80x slower under
+load on 2-core machines, and forking a process with a multi-threaded torch
+deadlocked its child.
+"""
+
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def torch():
+    import torch as _torch
+
+    _torch.set_num_threads(1)
+    try:
+        _torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set once in this process
+        pass
+    _torch.set_default_dtype(_torch.float64)
+    return _torch
+
+
+def T(a, grad: bool = False):
+    """numpy -> float64 torch tensor (a copy; ``grad`` enables autograd)."""
+    import numpy as np
+
+    t = torch().tensor(np.asarray(a, dtype=np.float64))
+    return t.requires_grad_(grad)
+
+
+def N(t):
+    """torch tensor -> numpy float64 array (detached copy)."""
+    return t.detach().cpu().numpy().astype("float64", copy=True)
+
+
+def F():
+    return torch().nn.functional

@@ -1,0 +1,49 @@
+"""pytest options of formulacheck.
+
+--impl PATH_OR_MODULE   run the formula checks against that module (default: reference)
+--fc-profile NAME       Hypothesis profile: dev, ci (default), grade, thorough
+                        (or set FORMULACHECK_PROFILE)
+--hypothesis-seed N     (Hypothesis' own option) seeds every formula check too
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("formulacheck")
+    g.addoption("--impl", default="reference", help="module name or .py path of the implementation under test (default: reference)")
+    g.addoption("--fc-profile", default=None, help="Hypothesis profile: dev, ci, grade, thorough (default: $FORMULACHECK_PROFILE or ci)")
+
+
+def pytest_configure(config):
+    from checks import engine, profiles
+
+    prof = config.getoption("--fc-profile")
+    if prof:
+        os.environ[profiles.ENV] = profiles.resolve(prof)
+    else:
+        profiles.resolve(None)  # fail early on a bad $FORMULACHECK_PROFILE
+    seed = config.getoption("hypothesis_seed", default=None)
+    if seed is not None:
+        engine.GLOBAL_SEED = int(seed)
+
+
+@pytest.fixture(scope="session")
+def impl(request):
+    """The implementation under test (a module)."""
+    from checks.impl import ImplLoadError, load_impl
+
+    spec = request.config.getoption("--impl")
+    try:
+        return load_impl(spec)
+    except ImplLoadError as e:
+        pytest.exit(str(e), returncode=4)
+
+
+@pytest.fixture(scope="session")
+def impl_name(request):
+    return request.config.getoption("--impl")
