@@ -1,0 +1,269 @@
+"""The harness itself: messages, conformance, verdicts, strategies, the --impl plumbing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import find, settings
+
+from checks import registry
+from checks.case import Case, py_repr
+from checks.compare import CheckFailure, Tol, Verdict, assert_array_close, conform
+from checks.engine import check, judge, local_caller
+from checks.impl import load_impl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIRST_GROUPS = ("activations", "reductions", "softmax", "logistic", "conv")
+
+
+def _run(formula_id, fn, oracle=None):
+    f = registry.get(formula_id)
+    o = f.oracle(oracle) if oracle else f.oracles[0]
+    return f, check(f, o, local_caller(fn, f.fn_name), profile="grade")
+
+
+# ------------------------------------------------------------------ messages
+
+
+def test_mismatch_message_has_the_assert_close_summary_and_a_runnable_minimal_call():
+    import reference as R
+
+    def ce_backward_no_mean(z, labels):
+        return R.cross_entropy_backward(z, labels) * np.asarray(z).shape[0]
+
+    f, res = _run("softmax.cross_entropy_backward", ce_backward_no_mean)
+    assert res.verdict is Verdict.MISMATCH
+    m = res.message
+    assert m.startswith("softmax.cross_entropy_backward vs torch: mismatch")
+    for part in ("cross_entropy_backward -> dz", "Mismatched elements:", "Greatest absolute difference:",
+                 "Greatest relative difference:", "allowed", "Minimal failing input:", "Expected:"):
+        assert part in m, (part, m)
+    # the shrunk input is minimal: N=2 is the smallest batch where a missing /N shows
+    z, labels = eval(res.call.replace("cross_entropy_backward", "_args"), {"np": np, "_args": lambda *a: a})
+    assert z.shape[0] == 2 and z.shape[1] == 2
+    # and copy-pasting the call reproduces the failure
+    out = eval(res.call, {"np": np, "cross_entropy_backward": ce_backward_no_mean})
+    with pytest.raises(CheckFailure):
+        judge(f, f.oracles[0], Case((z, labels)), out, f.oracles[0].fn(z, labels))
+
+
+def test_nonfinite_verdict_names_the_output_and_index():
+    def softmax_no_shift(z):
+        with np.errstate(all="ignore"):
+            e = np.exp(z)
+            return e / e.sum(axis=-1, keepdims=True)
+
+    _, res = _run("softmax.softmax", softmax_no_shift)
+    assert res.verdict is Verdict.NONFINITE
+    assert "softmax -> y:" in res.message and "first at index" in res.message
+    assert "Minimal failing input:\n    softmax(np.array([[" in res.message
+
+
+def test_not_implemented_and_missing_fail_only_their_own_check():
+    def raises(*a):
+        raise NotImplementedError
+
+    for fn in (raises, None):
+        _, res = _run("softmax.softmax", fn)
+        assert res.verdict is Verdict.NOT_IMPLEMENTED and res.examples <= 1
+        assert res.message == "softmax.softmax: softmax: not implemented"
+
+
+def test_exception_in_implementation_is_a_verdict_not_a_crash():
+    def boom(z):
+        raise ValueError("bad shapes")
+
+    _, res = _run("softmax.softmax", boom)
+    assert res.verdict is Verdict.ERROR
+    assert "raised ValueError: bad shapes" in res.message
+
+
+def test_in_place_modification_is_detected():
+    import reference as R
+
+    def inplace(z):
+        z -= z.max(axis=-1, keepdims=True)
+        return R.softmax(z)
+
+    _, res = _run("softmax.softmax", inplace)
+    assert res.verdict is Verdict.INPLACE
+    assert "modified its argument #1 in place" in res.message
+
+
+# ------------------------------------------------------------------ conformance
+
+
+@pytest.mark.parametrize(
+    "actual, template, ok",
+    [
+        (np.zeros(3, dtype=np.float32), np.zeros(3), False),
+        ([0.0, 0.0, 0.0], np.zeros(3), False),
+        (np.zeros((3, 1)), np.zeros(3), False),
+        (np.zeros(3), np.zeros(3), True),
+        (np.float64(1.0), 1.0, True),
+        (np.array(1.0), 1.0, True),
+        (1.0, np.array(1.0), True),
+        ("1.0", 1.0, False),
+        (True, 1.0, False),
+        ([np.zeros(2), np.zeros(1)], (np.zeros(2), np.zeros(1)), True),
+        ({"a": np.zeros(2), "extra": 1}, {"a": np.zeros(2)}, True),
+        ({"b": np.zeros(2)}, {"a": np.zeros(2)}, False),
+        (np.int64(3), 3, True),
+        (3.0, 3, False),
+        ((np.int64(1), 0), [1, 0], True),
+        (np.array([1, 0]), [1, 0], True),
+    ],
+)
+def test_conform_accepts_exactly_the_contract_types(actual, template, ok):
+    if ok:
+        conform(actual, template, "f -> y")
+    else:
+        with pytest.raises(CheckFailure) as e:
+            conform(actual, template, "f -> y")
+        assert e.value.verdict is Verdict.WRONG_TYPE and e.value.message.startswith("f -> y")
+
+
+def test_assert_close_counts_and_locates_the_worst_element():
+    e = np.array([[1.0, 2.0], [3.0, 4.0]])
+    a = e.copy()
+    a[1, 0] += 0.5
+    a[0, 1] += 1e-3
+    with pytest.raises(CheckFailure) as err:
+        assert_array_close(a, e, Tol(1e-7, 1e-9), "f -> y")
+    m = err.value.message
+    assert "Mismatched elements: 2 / 4 (50.0%)" in m
+    assert "Greatest absolute difference: 0.5 at index (1, 0) (up to 1e-09 allowed)" in m
+
+
+def test_tolerance_arguments_are_validated():
+    with pytest.raises(ValueError, match="rtol=-1"):
+        Tol(rtol=-1)
+
+
+def test_py_repr_round_trips():
+    vals = [np.array([[1e-300, -0.0, 1e4]]), np.array([1, 2], dtype=np.int64), np.array(0.5), 3, 0.1,
+            {"a": np.array([True, False])}, [np.array([1.5])]]
+    for v in vals:
+        back = eval(py_repr(v), {"np": np})
+        if isinstance(v, np.ndarray):
+            assert back.dtype == v.dtype and np.array_equal(back, v)
+
+
+# ------------------------------------------------------------------ strategies
+
+
+def _draws(strategy, n=60):
+    out = []
+
+    @settings(max_examples=n, database=None, derandomize=True)
+    def collect(case):
+        out.append(case)
+
+    from hypothesis import given
+
+    given(strategy)(collect)()
+    return out
+
+
+@pytest.mark.parametrize("f", [f for f in registry.all_formulas() if f.group in FIRST_GROUPS], ids=lambda f: f.id)
+def test_strategies_honour_the_contract(f):
+    """Inputs are float64/int64, finite, within the stable range; the reference accepts them."""
+    for st_fn in [f.strategy] + [o.strategy for o in f.oracles if o.strategy]:
+        for case in _draws(st_fn()):
+            for a in case.args:
+                if isinstance(a, np.ndarray):
+                    assert a.dtype in (np.float64, np.int64), (f.id, a.dtype)
+                    if a.dtype == np.float64:
+                        assert np.isfinite(a).all() and np.abs(a).max(initial=0) <= 1e4, f.id
+            out = f.reference(*case.copy().args)
+            flat = out if isinstance(out, tuple) else (out,)
+            assert all(np.isfinite(np.asarray(o, dtype=np.float64)).all() for o in flat), (f.id, case)
+
+
+def test_labels_are_in_range_and_logistic_targets_binary():
+    for case in _draws(registry.get("softmax.cross_entropy").strategy()):
+        z, y = case.args
+        assert y.shape == (z.shape[0],) and (0 <= y).all() and (y < z.shape[1]).all()
+    for case in _draws(registry.get("logistic.log_likelihood").strategy()):
+        theta, X, y = case.args
+        assert X.shape == (y.shape[0], theta.shape[0]) and set(np.unique(y)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    "formula_id, regime",
+    [
+        ("reductions.max_backward", lambda c: any((r == r.max()).sum() > 1 for r in c.args[0])),
+        ("activations.relu_backward", lambda c: np.any(np.asarray(c.args[0]) == 0)),
+        ("softmax.softmax", lambda c: np.abs(c.args[0]).max() >= 9e3),
+        ("softmax.softmax", lambda c: c.args[0].shape[0] == 1),
+        ("logistic.log_likelihood", lambda c: np.abs(c.args[1] @ c.args[0]).max(initial=0) > 500),
+        ("conv.conv1x1", lambda c: c.args[0].shape[0] == 1),
+    ],
+)
+def test_hard_regimes_are_drawn_on_purpose(formula_id, regime):
+    find(registry.get(formula_id).strategy(), regime, settings=settings(max_examples=200, database=None, derandomize=True))
+
+
+# ------------------------------------------------------------------ --impl plumbing
+
+
+def test_template_reports_not_implemented_for_every_check():
+    tmpl = load_impl(os.path.join(ROOT, "student", "template.py"))
+    for f in registry.all_formulas():
+        for o in f.oracles:
+            res = check(f, o, local_caller(getattr(tmpl, f.fn_name, None), f.fn_name), profile="dev")
+            assert res.verdict is Verdict.NOT_IMPLEMENTED, (f.id, o.name, res.message)
+
+
+def test_template_defines_all_61_contract_functions():
+    import ast
+
+    src = open(os.path.join(ROOT, "student", "template.py"), encoding="utf-8").read()
+    names = [n.name for n in ast.parse(src).body if isinstance(n, ast.FunctionDef)]
+    assert len(names) == len(set(names)) == 61
+    for f in registry.all_formulas():
+        assert f.fn_name in names, f.id
+
+
+def test_pytest_impl_option_on_a_partial_submission(tmp_path):
+    sub = tmp_path / "partial.py"
+    sub.write_text(textwrap.dedent("""
+        import numpy as np
+        def softmax(z):
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        def softmax_jacobian(z):
+            raise NotImplementedError
+    """))
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", os.path.join(ROOT, "tests", "test_formulas.py"),
+         "--impl", str(sub), "-k", "softmax.softmax- or softmax.softmax_jacobian-", "--fc-profile", "dev"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    out = r.stdout
+    assert r.returncode == 1, out
+    assert "4 passed" in out and "3 failed" in out, out
+    assert out.count("softmax_jacobian: not implemented") == 3, out
+
+
+def test_cli_list_json_and_verify(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "checks.cli", "list", "--json"], capture_output=True, text=True, cwd=ROOT)
+    items = json.loads(r.stdout)
+    ids = {i["id"] for i in items}
+    assert {f.id for f in registry.all_formulas()} == ids
+    for i in items:
+        assert {"id", "source", "oracles", "points"} <= i.keys()
+        assert set(i["oracles"]) <= {"torch", "sympy", "property"} and i["oracles"]
+    bad = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "nope"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "--group 'nope': no such group" in bad.stdout
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("import numpy as np\ndef conv1x1(x, w, b):\n    return np.einsum('oc,nchw->nohw', w, x)\n")
+    r = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "conv", "--profile", "dev", "--impl", str(wrong)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "conv.conv1x1 vs torch:F.conv2d" in r.stdout and "not implemented" in r.stdout
