@@ -42,6 +42,13 @@ def _add_template(sub) -> None:
     p.set_defaults(func=cmd_template)
 
 
+def _console():
+    """A rich console; wide enough for the tables when output is not a terminal (CI logs, files)."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def cmd_list(args) -> int:
     from checks import registry
 
@@ -66,7 +73,6 @@ def cmd_list(args) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"{len(fs)} formulas")
@@ -74,18 +80,17 @@ def cmd_list(args) -> int:
         t.add_column(c)
     for f in fs:
         t.add_row(f.id, str(f.source), ", ".join(o.name for o in f.oracles), f"{f.points:g}")
-    Console().print(t)
+    _console().print(t)
     return 0
 
 
 def cmd_verify(args) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from checks import engine, profiles, registry, sym
     from checks.impl import ImplLoadError, function_of, load_impl
 
-    console = Console()
+    console = _console()
     try:
         prof = profiles.resolve(args.profile)
         fs = registry.select(group=args.group, ids=args.ids)
