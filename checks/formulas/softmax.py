@@ -76,6 +76,11 @@ def _t_ce(z, y):
     return float(F().cross_entropy(T(z), torch().as_tensor(np.asarray(y, dtype=np.int64))))
 
 
+def _t_ce_rebuild(z, y):
+    zt, yt = T(z), torch().as_tensor(np.asarray(y, dtype=np.int64))
+    return float((torch().logsumexp(zt, dim=1) - zt.gather(1, yt[:, None])[:, 0]).mean())
+
+
 def _t_ce_backward(z, y):
     zt = T(z, grad=True)
     F().cross_entropy(zt, torch().as_tensor(np.asarray(y, dtype=np.int64))).backward()
@@ -184,6 +189,7 @@ register(Formula(
     strategy=ce_cases,
     outputs=("loss",),
     oracles=(
+        Oracle("torch", _t_ce_rebuild, description="mean of logsumexp(z) − z[label] in torch"),
         Oracle("torch:F.cross_entropy", _t_ce),
         Oracle("sympy", _s_ce, strategy=sym_ce_cases, description="log Σe^{z_k} − z_l lambdified, K <= 4"),
     ),
