@@ -23,10 +23,13 @@ def pytest_configure(config):
     from checks import engine, profiles
 
     prof = config.getoption("--fc-profile")
-    if prof:
-        os.environ[profiles.ENV] = profiles.resolve(prof)
-    else:
-        profiles.resolve(None)  # fail early on a bad $FORMULACHECK_PROFILE
+    try:
+        if prof:
+            os.environ[profiles.ENV] = profiles.resolve(prof)
+        else:
+            profiles.resolve(None)  # fail early on a bad $FORMULACHECK_PROFILE
+    except ValueError as e:
+        raise pytest.UsageError(str(e).replace("--profile=", "--fc-profile=")) from None
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is not None:
         engine.GLOBAL_SEED = int(seed)

@@ -44,9 +44,9 @@ for _name, _kw in PROFILES.items():
 
 def resolve(name: str | None = None) -> str:
     """The profile to use: the argument, else $FORMULACHECK_PROFILE, else 'ci'."""
+    src = "--profile" if name else ENV
     name = name or os.environ.get(ENV) or DEFAULT_PROFILE
     if name not in PROFILES:
-        src = "--profile" if name else ENV
         raise ValueError(f"{src}={name!r}: unknown profile; choose one of {', '.join(PROFILES)}")
     return name
 
