@@ -1,0 +1,62 @@
+import math
+
+import numpy as np
+
+from tests.mutants import Mutant
+
+
+def _norm(gs):
+    return math.sqrt(sum(float(np.sum(np.asarray(g) ** 2)) for g in gs))
+
+
+def clip_norm_per_tensor(grads, max_norm):
+    """Clips every array by its own norm instead of the global one."""
+    out = []
+    for g in grads:
+        g = np.asarray(g, dtype=np.float64)
+        n = float(np.sqrt(np.sum(g * g)))
+        out.append(np.asarray(g * min(1.0, max_norm / (n + 1e-6))))
+    return out, _norm(grads)
+
+
+def clip_norm_scales_up(grads, max_norm):
+    """Always multiplies by max_norm/(total+1e-6), also when that factor is > 1."""
+    total = _norm(grads)
+    f = max_norm / (total + 1e-6)
+    return [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads], total
+
+
+def clip_norm_returns_norm_after(grads, max_norm):
+    total = _norm(grads)
+    f = min(1.0, max_norm / (total + 1e-6))
+    out = [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads]
+    return out, _norm(out)
+
+
+def clip_norm_no_eps(grads, max_norm):
+    """if total > max_norm: scale by max_norm/total (no 1e-6: exactly at the threshold nothing happens)."""
+    total = _norm(grads)
+    if total > max_norm:
+        return [np.asarray(np.asarray(g, dtype=np.float64) * (max_norm / total)) for g in grads], total
+    return [np.array(g, dtype=np.float64) for g in grads], total
+
+
+def clip_value_only_above(grads, clip):
+    return [np.asarray(np.minimum(np.asarray(g, dtype=np.float64), clip)) for g in grads]
+
+
+def clip_value_by_abs(grads, clip):
+    """Clips magnitudes and loses the sign."""
+    return [np.asarray(np.minimum(np.abs(np.asarray(g, dtype=np.float64)), clip)) for g in grads]
+
+
+MUTANTS = [
+    Mutant("clip.clip_grad_norm", "per-tensor instead of global norm", clip_norm_per_tensor),
+    Mutant("clip.clip_grad_norm", "scales gradients up (factor > 1 applied)", clip_norm_scales_up),
+    Mutant("clip.clip_grad_norm", "returns the norm after clipping", clip_norm_returns_norm_after),
+    Mutant("clip.clip_grad_norm", "no 1e-6: at the threshold leaves the gradient alone", clip_norm_no_eps),
+    Mutant("clip.clip_grad_norm", "per-tensor caught by the global-factor property", clip_norm_per_tensor,
+           oracle="property:global-factor", verdict="property violated"),
+    Mutant("clip.clip_grad_value", "clips only above", clip_value_only_above),
+    Mutant("clip.clip_grad_value", "clips the magnitude, loses the sign", clip_value_by_abs),
+]

@@ -1,0 +1,40 @@
+import math
+
+from tests.mutants import Mutant
+
+
+def fans_ignore_receptive_field(shape):
+    return shape[1], shape[0]
+
+
+def fans_swapped(shape):
+    r = math.prod(shape[2:])
+    return shape[0] * r, shape[1] * r
+
+
+def xavier_ignores_receptive_field(shape):
+    return math.sqrt(2.0 / (shape[0] + shape[1]))
+
+
+def xavier_without_2(shape):
+    r = math.prod(shape[2:])
+    return math.sqrt(1.0 / (shape[0] * r + shape[1] * r))
+
+
+def he_lecun(shape):
+    """sqrt(1/fan_in): LeCun's std, missing ReLU's gain √2."""
+    return math.sqrt(1.0 / (shape[1] * math.prod(shape[2:])))
+
+
+def he_fan_out(shape):
+    return math.sqrt(2.0 / (shape[0] * math.prod(shape[2:])))
+
+
+MUTANTS = [
+    Mutant("init.fan_in_fan_out", "fan_in ignores the receptive field", fans_ignore_receptive_field),
+    Mutant("init.fan_in_fan_out", "fan_in and fan_out swapped", fans_swapped),
+    Mutant("init.xavier_normal_std", "fans without the receptive field", xavier_ignores_receptive_field),
+    Mutant("init.xavier_normal_std", "√(1/(fan_in+fan_out))", xavier_without_2),
+    Mutant("init.he_normal_std", "√(1/fan_in) (no ReLU gain)", he_lecun),
+    Mutant("init.he_normal_std", "uses fan_out", he_fan_out),
+]
