@@ -20,7 +20,7 @@ def _add_verify(sub) -> None:
     p = sub.add_parser("verify", help="check every reference formula against all its oracles (the main job)")
     p.add_argument("--group", help="only these groups (comma-separated), e.g. softmax,conv")
     p.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this formula id (repeatable)")
-    p.add_argument("--oracle", help="only oracles of this family: torch, sympy or property")
+    p.add_argument("--oracle", help="only oracles of this family: torch, sympy, property, brute-force, algorithm")
     p.add_argument("--profile", help="Hypothesis profile: dev, ci (default), grade, thorough")
     p.add_argument("--seed", type=int, help="Hypothesis seed (reproduce a run)")
     p.add_argument("--impl", default="reference", help="implementation to verify (default: reference)")
@@ -98,8 +98,9 @@ def cmd_verify(args) -> int:
     except (ValueError, KeyError, ImplLoadError) as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
-    if args.oracle and args.oracle not in ("torch", "sympy", "property"):
-        console.print(f"[red]error:[/red] --oracle {args.oracle!r}: choose torch, sympy or property")
+    families = sorted({o.family for f in fs for o in f.oracles})
+    if args.oracle and args.oracle not in families:
+        console.print(f"[red]error:[/red] --oracle {args.oracle!r}: no such oracle family; choose one of {', '.join(families)}")
         return 2
     table = Table(title=f"formulacheck verify: {args.impl} ({prof} profile)")
     for c, j in (("formula", "left"), ("oracle", "left"), ("verdict", "left"), ("examples", "right"), ("worst error", "right"), ("time", "right")):

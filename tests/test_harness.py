@@ -259,7 +259,7 @@ def test_cli_list_json_and_verify(tmp_path):
     assert {f.id for f in registry.all_formulas()} == ids
     for i in items:
         assert {"id", "source", "oracles", "points"} <= i.keys()
-        assert set(i["oracles"]) <= {"torch", "sympy", "property"} and i["oracles"]
+        assert set(i["oracles"]) <= {"torch", "sympy", "property", "brute-force", "algorithm"} and i["oracles"]
     bad = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "nope"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "--group 'nope': no such group" in bad.stdout
     wrong = tmp_path / "wrong.py"

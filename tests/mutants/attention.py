@@ -1,0 +1,101 @@
+import numpy as np
+
+import reference as R
+from tests.mutants import Mutant
+
+
+def _softmax(S, axis):
+    E = np.exp(S - S.max(axis=axis, keepdims=True))
+    return E / E.sum(axis=axis, keepdims=True)
+
+
+def _scores(Q, K, mask, scale=True):
+    S = np.matmul(Q, np.swapaxes(K, -1, -2))
+    if scale:
+        S = S / np.sqrt(np.shape(Q)[-1])
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    return S
+
+
+def attention_unscaled(Q, K, V, mask=None):
+    return _softmax(_scores(Q, K, mask, scale=False), -1) @ V  # forgot 1/sqrt(d)
+
+
+def attention_softmax_over_queries(Q, K, V, mask=None):
+    S = _scores(Q, K, None)
+    if mask is not None:
+        S = np.where(mask, S, -1e30)  # (a -inf column would give nan over the query axis)
+    return _softmax(S, -2) @ V
+
+
+def attention_mask_inverted(Q, K, V, mask=None):
+    if mask is not None and (~np.asarray(mask)).any(axis=-1).all():
+        mask = ~np.asarray(mask)  # torch.nn.MultiheadAttention's convention: True = blocked
+    return _softmax(_scores(Q, K, mask), -1) @ V
+
+
+def attention_mask_ignored(Q, K, V, mask=None):
+    return _softmax(_scores(Q, K, None), -1) @ V
+
+
+def attention_scaled_by_d(Q, K, V, mask=None):
+    S = np.matmul(Q, np.swapaxes(K, -1, -2)) / np.shape(Q)[-1]  # 1/d instead of 1/sqrt(d)
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    return _softmax(S, -1) @ V
+
+
+def backward_no_jacobian_term(Q, K, V, dy):
+    d = np.shape(Q)[-1]
+    P = _softmax(_scores(Q, K, None), -1)
+    dP = dy @ np.swapaxes(V, -1, -2)
+    dS = P * dP  # forgot "- rowsum(dP * P)": only the diagonal of the softmax Jacobian
+    return dS @ K / np.sqrt(d), np.swapaxes(dS, -1, -2) @ Q / np.sqrt(d), np.swapaxes(P, -1, -2) @ dy
+
+
+def backward_dK_unscaled(Q, K, V, dy):
+    dQ, dK, dV = R.attention_backward(Q, K, V, dy)
+    return dQ, dK * np.sqrt(np.shape(Q)[-1]), dV
+
+
+def backward_dK_from_dS_not_transposed(Q, K, V, dy):
+    d = np.shape(Q)[-1]
+    P = _softmax(_scores(Q, K, None), -1)
+    dP = dy @ np.swapaxes(V, -1, -2)
+    dS = P * (dP - (dP * P).sum(-1, keepdims=True))
+    dSt = np.swapaxes(dS, -1, -2)
+    dK = dSt @ Q / np.sqrt(d) if dS.shape[-1] != dS.shape[-2] else dS @ Q / np.sqrt(d)  # transposes only when it must
+    return dS @ K / np.sqrt(d), dK, np.swapaxes(P, -1, -2) @ dy
+
+
+def pe_sin_cos_swapped(n, d):
+    pe = R.positional_encoding(n, d)
+    return pe[:, np.arange(d) ^ 1]  # cos in even columns, sin in odd ones
+
+
+def pe_column_index_exponent(n, d):
+    j = np.arange(d, dtype=np.float64)
+    ang = np.arange(n)[:, None] / 10000.0 ** (j / d)[None, :]  # 10000^(j/d) with the column j, not 2i
+    return np.where(np.arange(d) % 2 == 0, np.sin(ang), np.cos(ang))
+
+
+def pe_exponent_i_over_d(n, d):
+    i = np.repeat(np.arange(d // 2, dtype=np.float64), 2)
+    ang = np.arange(n)[:, None] / 10000.0 ** (i / d)[None, :]  # 10000^(i/d): the factor 2 lost
+    return np.where(np.arange(d) % 2 == 0, np.sin(ang), np.cos(ang))
+
+
+MUTANTS = [
+    Mutant("attention.attention", "no 1/sqrt(d) scale", attention_unscaled),
+    Mutant("attention.attention", "1/d instead of 1/sqrt(d)", attention_scaled_by_d),
+    Mutant("attention.attention", "softmax over the query axis", attention_softmax_over_queries),
+    Mutant("attention.attention", "mask read as True = blocked", attention_mask_inverted),
+    Mutant("attention.attention", "mask ignored", attention_mask_ignored),
+    Mutant("attention.attention_backward", "softmax Jacobian without its -p p^T term", backward_no_jacobian_term),
+    Mutant("attention.attention_backward", "dK without the 1/sqrt(d) factor", backward_dK_unscaled),
+    Mutant("attention.attention_backward", "dK from dS instead of dS^T when n == m", backward_dK_from_dS_not_transposed),
+    Mutant("attention.positional_encoding", "sin and cos swapped", pe_sin_cos_swapped),
+    Mutant("attention.positional_encoding", "exponent uses the column index j instead of 2i", pe_column_index_exponent),
+    Mutant("attention.positional_encoding", "exponent i/d instead of 2i/d", pe_exponent_i_over_d),
+]

@@ -1,0 +1,105 @@
+import numpy as np
+
+import reference.decode as R
+from tests.mutants import Mutant
+
+
+def _final(seqs, scores):
+    b = int(np.argmax(scores))
+    return [int(v) for v in seqs[b]], float(scores[b])
+
+
+def beam_best_child_per_beam(log_init, log_trans, length, beam):
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    order = np.argsort(-li, kind="stable")[:beam]
+    seqs, scores = [[int(v)] for v in order], li[order]
+    for _ in range(length - 1):
+        # each beam proposes only its own best child, then the beams are re-ranked
+        kids = [(scores[i] + lt[s[-1]].max(), s + [int(np.argmax(lt[s[-1]]))]) for i, s in enumerate(seqs)]
+        kids.sort(key=lambda x: -x[0])
+        seqs, scores = [k[1] for k in kids[:beam]], np.array([k[0] for k in kids[:beam]])
+    return _final(seqs, scores)
+
+
+def beam_greedy(log_init, log_trans, length, beam):
+    return R.beam_search(log_init, log_trans, length, 1)  # beam ignored
+
+
+def beam_first_step_keeps_all(log_init, log_trans, length, beam):
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    V = li.size
+    seqs, scores = [[v] for v in range(V)], li.copy()  # every first token kept, whatever the beam
+    for _ in range(length - 1):
+        cand = scores[:, None] + lt[[s[-1] for s in seqs]]
+        flat = np.argsort(-cand.reshape(-1), kind="stable")[:beam]
+        seqs, scores = [seqs[f // V] + [int(f % V)] for f in flat], cand.reshape(-1)[flat]
+    return _final(seqs, scores)
+
+
+def beam_ranks_by_last_step(log_init, log_trans, length, beam):
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    V = li.size
+    order = np.argsort(-li, kind="stable")[:beam]
+    seqs, scores = [[int(v)] for v in order], li[order]
+    for _ in range(length - 1):
+        step = lt[[s[-1] for s in seqs]]
+        flat = np.argsort(-step.reshape(-1), kind="stable")[:beam]  # ranks by P(y_t | y_{t-1}) alone
+        seqs = [seqs[f // V] + [int(f % V)] for f in flat]
+        scores = (scores[:, None] + step).reshape(-1)[flat]
+    return _final(seqs, scores)
+
+
+def beam_transposed(log_init, log_trans, length, beam):
+    return R.beam_search(log_init, np.asarray(log_trans).T, length, beam)  # [next, previous]
+
+
+def viterbi_logsumexp(log_init, log_trans, log_emit, obs):
+    li, lt, le = np.asarray(log_init), np.asarray(log_trans), np.asarray(log_emit)
+    o = [int(x) for x in obs]
+    delta, back = li + le[:, o[0]], []
+    for x in o[1:]:
+        cand = delta[:, None] + lt
+        back.append(np.argmax(cand, axis=0))
+        m = cand.max(axis=0)
+        delta = m + np.log(np.exp(cand - m).sum(axis=0)) + le[:, x]  # the forward algorithm's sum, not max
+    s = int(np.argmax(delta))
+    path = [s]
+    for b in reversed(back):
+        path.append(int(b[path[-1]]))
+    m = delta.max()
+    return path[::-1], float(m + np.log(np.exp(delta - m).sum()))
+
+
+def viterbi_transposed(log_init, log_trans, log_emit, obs):
+    return R.viterbi(log_init, np.asarray(log_trans).T, log_emit, obs)
+
+
+def viterbi_no_init(log_init, log_trans, log_emit, obs):
+    path, score = R.viterbi(np.zeros_like(np.asarray(log_init)), log_trans, log_emit, obs)
+    return path, score + float(np.asarray(log_init)[path[0]])
+
+
+def viterbi_greedy(log_init, log_trans, log_emit, obs):
+    li, lt, le = np.asarray(log_init), np.asarray(log_trans), np.asarray(log_emit)
+    o = [int(x) for x in obs]
+    s = int(np.argmax(li + le[:, o[0]]))
+    path, score = [s], float(li[s] + le[s, o[0]])
+    for x in o[1:]:
+        nxt = int(np.argmax(lt[path[-1]] + le[:, x]))  # locally best state, no dynamic programme
+        score += float(lt[path[-1], nxt] + le[nxt, x])
+        path.append(nxt)
+    return path, score
+
+
+MUTANTS = [
+    Mutant("decode.beam_search", "keeps the best child of each beam only", beam_best_child_per_beam),
+    Mutant("decode.beam_search", "greedy: beam ignored", beam_greedy),
+    Mutant("decode.beam_search", "first step keeps all V tokens", beam_first_step_keeps_all,
+           oracle="algorithm:every-tie-break"),
+    Mutant("decode.beam_search", "ranks expansions by the last step's log-prob only", beam_ranks_by_last_step),
+    Mutant("decode.beam_search", "log_trans read as [next, previous]", beam_transposed),
+    Mutant("decode.viterbi", "logsumexp (forward algorithm) instead of max", viterbi_logsumexp),
+    Mutant("decode.viterbi", "log_trans read as [next, previous]", viterbi_transposed),
+    Mutant("decode.viterbi", "log_init ignored in the recursion", viterbi_no_init),
+    Mutant("decode.viterbi", "greedy state by state", viterbi_greedy),
+]

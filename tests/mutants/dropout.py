@@ -1,0 +1,54 @@
+import numpy as np
+
+from tests.mutants import Mutant
+
+
+def train_inverted_no_division(x, mask, p_keep, inverted):
+    return x * mask  # forgets /p_keep in the inverted convention
+
+
+def train_scaled_when_standard(x, mask, p_keep, inverted):
+    return x * mask / p_keep  # always inverted
+
+
+def train_divides_by_drop_prob(x, mask, p_keep, inverted):
+    return x * mask / (1 - p_keep) if inverted and p_keep < 1 else x * mask
+
+
+def eval_scaled_by_drop_prob(x, p_keep, inverted):
+    return np.array(x, dtype=np.float64) if inverted else x * (1 - p_keep)  # scales by 1-p instead of p
+
+
+def eval_scaled_when_inverted(x, p_keep, inverted):
+    return x * p_keep  # scales in both conventions
+
+
+def eval_divides(x, p_keep, inverted):
+    return np.array(x, dtype=np.float64) if inverted else x / p_keep
+
+
+def backward_ignores_mask(dy, mask, p_keep, inverted):
+    return dy / p_keep if inverted else np.array(dy, dtype=np.float64)
+
+
+def backward_no_division(dy, mask, p_keep, inverted):
+    return dy * mask
+
+
+MUTANTS = [
+    Mutant("dropout.dropout_train", "inverted dropout without the division", train_inverted_no_division),
+    Mutant("dropout.dropout_train", "inverted dropout without the division (property)", train_inverted_no_division,
+           oracle="property:kept-and-dropped", verdict="property violated"),
+    Mutant("dropout.dropout_train", "divides in the standard convention too", train_scaled_when_standard),
+    Mutant("dropout.dropout_train", "divides by the drop probability", train_divides_by_drop_prob),
+    Mutant("dropout.dropout_eval", "eval scaling by 1-p", eval_scaled_by_drop_prob),
+    Mutant("dropout.dropout_eval", "eval scaling by 1-p (expectation over masks)", eval_scaled_by_drop_prob,
+           oracle="brute-force:all-masks"),
+    Mutant("dropout.dropout_eval", "eval scaling in the inverted convention", eval_scaled_when_inverted,
+           oracle="brute-force:all-masks"),
+    Mutant("dropout.dropout_eval", "eval divides by p_keep", eval_divides),
+    Mutant("dropout.dropout_backward", "ignores the mask", backward_ignores_mask),
+    Mutant("dropout.dropout_backward", "no 1/p_keep in the inverted convention", backward_no_division),
+    Mutant("dropout.dropout_backward", "ignores the mask (property)", backward_ignores_mask,
+           oracle="property:same-diagonal-map", verdict="property violated"),
+]

@@ -1,0 +1,65 @@
+import numpy as np
+
+import reference.residual as R
+from tests.mutants import Mutant
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def residual_no_identity(x, W, b, dy):
+    t = np.tanh(x @ W.T + b)
+    dz = dy * (1 - t * t)
+    return dz @ W, dz.T @ x, dz.sum(0)  # forgets the shortcut's dy
+
+
+def residual_dW_transposed(x, W, b, dy):
+    dx, dW, db = R.residual_backward(x, W, b, dy)
+    return dx, dW.T, db
+
+
+def residual_no_tanh_derivative(x, W, b, dy):
+    return dy + dy @ W, dy.T @ x, dy.sum(0)
+
+
+def highway_carry_T(x, WH, bH, WT, bT):
+    H = np.maximum(x @ WH.T + bH, 0)
+    T = _sig(x @ WT.T + bT)
+    return H * T + x * T  # carry gate T instead of 1 - T
+
+
+def highway_tanh(x, WH, bH, WT, bT):
+    T = _sig(x @ WT.T + bT)
+    return np.tanh(x @ WH.T + bH) * T + x * (1 - T)
+
+
+def highway_backward_no_gate(x, WH, bH, WT, bT, dy):
+    aH = x @ WH.T + bH
+    H = np.maximum(aH, 0)
+    T = _sig(x @ WT.T + bT)
+    daH = np.where(aH > 0, dy * T, 0.0)
+    daT = dy * (H - x) * T * (1 - T)
+    dx = dy * (1 - T) + daH @ WH  # the gate path daT @ WT is missing
+    return dx, daH.T @ x, daH.sum(0), daT.T @ x, daT.sum(0)
+
+
+def highway_backward_no_carry(x, WH, bH, WT, bT, dy):
+    dx, *rest = R.highway_backward(x, WH, bH, WT, bT, dy)
+    T = _sig(x @ WT.T + bT)
+    return (dx - dy * (1 - T), *rest)
+
+
+MUTANTS = [
+    Mutant("residual.residual_backward", "without the identity", residual_no_identity),
+    Mutant("residual.residual_backward", "without the identity (identity-path property)", residual_no_identity,
+           oracle="property:identity-path", verdict="property violated"),
+    Mutant("residual.residual_backward", "dW transposed", residual_dW_transposed),
+    Mutant("residual.residual_backward", "without tanh'", residual_no_tanh_derivative),
+    Mutant("residual.highway", "carry gate T instead of 1-T", highway_carry_T),
+    Mutant("residual.highway", "carry gate T (convexity property)", highway_carry_T,
+           oracle="property:between-H-and-x", verdict="property violated"),
+    Mutant("residual.highway", "tanh instead of relu for H", highway_tanh),
+    Mutant("residual.highway_backward", "without the gate path", highway_backward_no_gate),
+    Mutant("residual.highway_backward", "without the carry path", highway_backward_no_carry),
+]
