@@ -20,7 +20,15 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from hypothesis import HealthCheck, settings
+
     from checks import engine, profiles
+
+    # defaults for the tests' own @settings: no example database (no .hypothesis/ in the
+    # clone), no deadline and no health checks (the 2-core CI machine runs two workers;
+    # "too slow" there says nothing about the code under test)
+    settings.register_profile("formulacheck-tests", database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    settings.load_profile("formulacheck-tests")
 
     prof = config.getoption("--fc-profile")
     try:

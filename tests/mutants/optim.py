@@ -1,0 +1,166 @@
+"""Realistic wrong optimiser steps, most of them the notes' equations taken literally (002 §7)."""
+
+import numpy as np
+
+from tests.mutants import Mutant
+
+_f = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731
+
+
+# ---------------------------------------------------------------- sgd
+
+def sgd_ascent(theta, grad, lr):
+    return _f(theta) + lr * _f(grad)
+
+
+def sgd_returns_theta_at_zero_grad(theta, grad, lr):
+    if not np.any(grad):  # "nothing to do": returns the argument itself
+        return theta
+    return _f(theta) - lr * _f(grad)
+
+
+def sgd_in_place(theta, grad, lr):
+    theta -= lr * grad
+    return theta
+
+
+# ---------------------------------------------------------------- momentum
+
+def momentum_no_lr(theta, grad, m, lr, beta):
+    m = beta * m + grad  # torch's buffer stored as m
+    return theta - lr * m, m
+
+
+def momentum_dampened(theta, grad, m, lr, beta):
+    m = beta * m + (1 - beta) * lr * grad
+    return theta - m, m
+
+
+def momentum_old_m(theta, grad, m, lr, beta):
+    return theta - m, beta * m + lr * grad
+
+
+# ---------------------------------------------------------------- nag
+
+def nag_plus_lookahead(theta, grad_fn, m, lr, beta):
+    m = beta * m + lr * grad_fn(theta + beta * m)  # the notes' eq. (4) as written
+    return theta - m, m
+
+
+def nag_no_lookahead(theta, grad_fn, m, lr, beta):
+    m = beta * m + lr * grad_fn(theta)  # plain momentum
+    return theta - m, m
+
+
+def nag_returns_lookahead(theta, grad_fn, m, lr, beta):
+    m = beta * m + lr * grad_fn(theta - beta * m)
+    return theta - m - beta * m, m  # torch's parametrisation phi = theta - beta*m
+
+
+# ---------------------------------------------------------------- adagrad
+
+def adagrad_eps_inside(theta, grad, s, lr, eps):
+    s = s + grad * grad
+    return theta - lr * grad / np.sqrt(s + eps), s  # the notes' eq. (7)
+
+
+def adagrad_no_accumulation(theta, grad, s, lr, eps):
+    s = grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+def adagrad_old_s(theta, grad, s, lr, eps):
+    return theta - lr * grad / (np.sqrt(s) + eps), s + grad * grad
+
+
+def adagrad_in_place(theta, grad, s, lr, eps):
+    s += grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+# ---------------------------------------------------------------- rmsprop
+
+def rmsprop_no_one_minus_beta(theta, grad, s, lr, beta, eps):
+    s = beta * s + grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+def rmsprop_eps_inside(theta, grad, s, lr, beta, eps):
+    s = beta * s + (1 - beta) * grad * grad
+    return theta - lr * grad / np.sqrt(s + eps), s  # the notes' eq. (9)
+
+
+def rmsprop_swapped_beta(theta, grad, s, lr, beta, eps):
+    s = (1 - beta) * s + beta * grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+# ---------------------------------------------------------------- adam
+
+def _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, *, c1, c2, eps_inside=False, return_hat=False):
+    m = beta1 * m + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad * grad
+    with np.errstate(all="ignore"):  # 0-based t divides by 1 - beta^0 = 0
+        m_hat, s_hat = m / c1, s / c2
+        den = np.sqrt(s_hat + eps) if eps_inside else np.sqrt(s_hat) + eps
+        theta = theta - lr * m_hat / den
+    return (theta, m_hat, s_hat) if return_hat else (theta, m, s)
+
+
+def adam_no_bias_correction(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1.0, c2=1.0)
+
+
+def adam_correction_without_t(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1, c2=1 - beta2)  # eqs. (12)-(13)
+
+
+def adam_zero_based_t(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1 ** (t - 1), c2=1 - beta2 ** (t - 1))
+
+
+def adam_eps_inside(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1 ** t, c2=1 - beta2 ** t, eps_inside=True)
+
+
+def adam_notes_literal(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    # eqs. (10)-(14) as written: 1-beta corrections, eps in the root, corrected moments kept as the state
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1, c2=1 - beta2, eps_inside=True, return_hat=True)
+
+
+def adam_returns_corrected_state(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1 ** t, c2=1 - beta2 ** t, return_hat=True)
+
+
+def adam_in_place(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad * grad
+    return theta - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps), m, s
+
+
+MUTANTS = [
+    Mutant("optim.sgd_step", "theta + lr*grad", sgd_ascent),
+    Mutant("optim.sgd_step", "returns theta itself when grad == 0", sgd_returns_theta_at_zero_grad, verdict="wrong shape or type"),
+    Mutant("optim.sgd_step", "updates theta in place", sgd_in_place),  # reported as aliasing after shrinking; INPLACE: test_optim_extra
+    Mutant("optim.momentum_step", "m = beta*m + g (no lr), theta -= lr*m", momentum_no_lr),
+    Mutant("optim.momentum_step", "m = beta*m + (1-beta)*lr*g (dampened)", momentum_dampened),
+    Mutant("optim.momentum_step", "theta moved by the old m", momentum_old_m),
+    Mutant("optim.nag_step", "gradient at theta + beta*m (notes' eq. 4)", nag_plus_lookahead),
+    Mutant("optim.nag_step", "gradient at theta (plain momentum)", nag_no_lookahead),
+    Mutant("optim.nag_step", "returns the look-ahead variable", nag_returns_lookahead),
+    Mutant("optim.adagrad_step", "eps inside the root (notes' eq. 7)", adagrad_eps_inside),
+    Mutant("optim.adagrad_step", "s = g^2, not accumulated", adagrad_no_accumulation),
+    Mutant("optim.adagrad_step", "old s in the denominator", adagrad_old_s),
+    Mutant("optim.adagrad_step", "s updated in place", adagrad_in_place),
+    Mutant("optim.rmsprop_step", "s = beta*s + g^2 (no 1-beta)", rmsprop_no_one_minus_beta),
+    Mutant("optim.rmsprop_step", "eps inside the root (notes' eq. 9)", rmsprop_eps_inside),
+    Mutant("optim.rmsprop_step", "beta and 1-beta swapped", rmsprop_swapped_beta),
+    Mutant("optim.adam_step", "no bias correction", adam_no_bias_correction),
+    Mutant("optim.adam_step", "correction 1-beta, not 1-beta^t (notes' eqs. 12-13)", adam_correction_without_t),
+    Mutant("optim.adam_step", "0-based t", adam_zero_based_t),
+    Mutant("optim.adam_step", "eps inside the root (notes' eq. 14)", adam_eps_inside),
+    Mutant("optim.adam_step", "notes' eqs. (10)-(14) literally", adam_notes_literal),
+    Mutant("optim.adam_step", "returns the bias-corrected moments as state", adam_returns_corrected_state),
+    Mutant("optim.adam_step", "m updated in place", adam_in_place),
+]
