@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import given, seed as hyp_seed
+from hypothesis import Phase, given, settings, seed as hyp_seed
 from hypothesis.errors import HypothesisException
 
 from checks import profiles
@@ -206,12 +206,13 @@ def expected_repr(x: Any, limit: int = 600) -> str:
     return s if len(s) <= limit else s[:limit] + " ...(truncated)"
 
 
-def failure_message(formula: Formula, oracle: Oracle, failure: CheckFailure, case: Case | None) -> tuple[str, str | None]:
+def failure_message(formula: Formula, oracle: Oracle, failure: CheckFailure, case: Case | None,
+                    shrunk: bool = True) -> tuple[str, str | None]:
     lines = [f"{formula.id} vs {oracle.name}: {failure.verdict.value}", failure.message]
     call = None
     if case is not None and failure.verdict is not Verdict.NOT_IMPLEMENTED:
         call = case.call_repr(formula.fn_name)
-        lines += ["Minimal failing input:", f"    {call}"]
+        lines += ["Minimal failing input:" if shrunk else "Failing input (not shrunk):", f"    {call}"]
         if oracle.kind == "value":
             try:
                 lines += ["Expected:", f"    {expected_repr(expected_for(formula, oracle, case))}"]
@@ -228,11 +229,18 @@ def check(
     profile: str | None = None,
     seed: int | None = None,
     max_examples: int | None = None,
+    shrink: bool = True,
 ) -> CheckResult:
-    """Run ``oracle``'s check of ``formula`` on the implementation behind ``call``."""
+    """Run ``oracle``'s check of ``formula`` on the implementation behind ``call``.
+
+    ``shrink=False`` reports the first failing input as drawn (faster: shrinking is
+    most of a failing check's time), e.g. where only the verdict matters.
+    """
     t0 = time.perf_counter()
     st = strategy_for(formula, oracle)
     s = profiles.make_settings(profile, scale=formula.examples_scale, max_examples=max_examples)
+    if not shrink:
+        s = settings(s, phases=[Phase.explicit, Phase.reuse, Phase.generate])
     stats = {"n": 0, "worst": 0.0, "case": None}
 
     def body(case: Case) -> None:
@@ -254,7 +262,7 @@ def check(
         res.verdict, res.message = a.failure.verdict, f"{formula.id}: {a.failure.message}"
     except CheckFailure as f:
         res.verdict = f.verdict
-        res.message, res.call = failure_message(formula, oracle, f, stats["case"])
+        res.message, res.call = failure_message(formula, oracle, f, stats["case"], shrink)
     except HarnessError as e:
         raise
     except HypothesisException as e:  # flaky failures and the like: report, never crash
@@ -262,7 +270,7 @@ def check(
         if inner is None:
             raise HarnessError(f"{formula.id} vs {oracle.name}: Hypothesis failed: {type(e).__name__}: {e}") from e
         res.verdict = inner.verdict
-        res.message, res.call = failure_message(formula, oracle, inner, stats["case"])
+        res.message, res.call = failure_message(formula, oracle, inner, stats["case"], shrink)
     except Exception as e:
         raise HarnessError(f"{formula.id} vs {oracle.name}: {type(e).__name__}: {e}") from e
     res.examples = stats["n"]

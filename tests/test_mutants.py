@@ -17,7 +17,9 @@ def test_mutant_is_caught(mutant):
     oracles = [f.oracle(mutant.oracle)] if mutant.oracle else list(f.oracles)
     results = []
     for o in oracles:
-        res = check(f, o, local_caller(mutant.fn, f.fn_name, fresh_outputs=f.fresh_outputs), profile="grade")
+        # no shrinking: whether the check fails is the point here (tests/test_harness.py and the
+        # grader's tests show the shrunk inputs); shrinking was ~90% of this test's time
+        res = check(f, o, local_caller(mutant.fn, f.fn_name, fresh_outputs=f.fresh_outputs), profile="grade", shrink=False)
         results.append(res)
         if not res.passed:
             break
@@ -28,7 +30,7 @@ def test_mutant_is_caught(mutant):
         assert r.verdict.value == mutant.verdict, r.message
     assert r.message.startswith(f"{f.id} vs {r.oracle}: "), r.message
     if r.verdict.value in ("mismatch", "nan/inf", "property violated", "wrong shape or type"):
-        assert "Minimal failing input:" in r.message and f"{f.fn_name}(" in r.message, r.message
+        assert "Failing input (not shrunk):" in r.message and f"    {f.fn_name}(" in r.message, r.message
 
 
 def test_every_formula_has_a_mutant():
