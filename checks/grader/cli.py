@@ -4,6 +4,9 @@
     formulacheck grade DIR_OR_FILES... --out grades.csv [--json-dir D] [--jobs N]
     formulacheck grade --write-reference ref_submission.py
 
+The batch preparation (grading cases + expected answers) is cached on disk
+(checks.grader.cache); --no-cache prepares afresh and neither reads nor writes it.
+
 Exit codes: 0 graded (whatever the grades), 2 bad command-line input.
 """
 
@@ -31,6 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<file name without .py>.json per submission")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions in parallel (default 1)")
     p.add_argument("--group", help="grade only these groups (comma-separated)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the cache of grading cases and expected answers "
+                        "($FORMULACHECK_CACHE_DIR, else ~/.cache/formulacheck)")
     p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
     p.set_defaults(func=cmd_grade)
 
@@ -151,8 +157,14 @@ def _run(args, files, batch, rub, profile, ids, err) -> int:
         def on_prepare(fid, k, n):
             status.update(f"preparing the grading cases: {fid} ({k + 1}/{n})")
 
-        grader = Grader(rub, profile=profile, ids=ids, jobs=args.jobs, on_prepare=on_prepare)
+        grader = Grader(rub, profile=profile, ids=ids, jobs=args.jobs, on_prepare=on_prepare,
+                        cache=not getattr(args, "no_cache", False))
         grader._ensure()
+    n_f = len(grader.formulas)
+    where = (f"{grader.cache_hits}/{n_f} from the cache {grader.cache_path}" if grader.cache_path
+             else "cache not used")
+    err.print(f"grading cases of {n_f} formulas prepared in {grader.prepare_seconds:.1f}s ({where})",
+              style="dim", markup=False, highlight=False, soft_wrap=True)
     try:
         if not batch:
             res = grader.grade_many(files)[0]

@@ -34,6 +34,7 @@ from checks import engine, profiles, registry
 from checks.case import Case
 from checks.compare import CheckFailure, Verdict
 from checks.grader import wire
+from checks.grader.cache import Cache, Entry as CacheEntry
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
@@ -151,6 +152,21 @@ def prepare(formula: Formula, rubric: Rubric, profile: str) -> Prepared:
     return p
 
 
+def prepare_cached(formula: Formula, rubric: Rubric, profile: str, store: "Cache | None") -> tuple[Prepared, bool]:
+    """:func:`prepare` through the disk cache ``store`` (None: no cache); (prepared, True if it came from the cache)."""
+    if store is None:
+        return prepare(formula, rubric, profile), False
+    n = rubric.examples_for(formula, profile)
+    key = store.key(formula, profile, n, GRADE_SEED)
+    entry = store.load(formula, key)
+    if entry is not None:
+        return Prepared(formula, rubric.points_for(formula), n, entry.cases, entry.blobs, entry.plan), True
+    p = prepare(formula, rubric, profile)
+    if p.error is None:  # harness errors are never cached
+        store.save(formula, key, CacheEntry(p.cases, p.blobs, p.plan))
+    return p, False
+
+
 # --------------------------------------------------------------------------
 # judging one formula
 # --------------------------------------------------------------------------
@@ -215,7 +231,8 @@ class Grader:
     """
 
     def __init__(self, rubric: Rubric | None = None, *, profile: str = "grade", ids: list[str] | None = None,
-                 jobs: int = 1, on_prepare: Callable[[str, int, int], None] | None = None):
+                 jobs: int = 1, on_prepare: Callable[[str, int, int], None] | None = None,
+                 cache: bool = True, cache_dir: str | None = None):
         self.rubric = rubric or Rubric()
         self.profile = profiles.resolve(profile)
         fs = registry.all_formulas()
@@ -230,6 +247,10 @@ class Grader:
         self._sandboxes: list[Sandbox] = []
         self._root: str | None = None
         self.prepare_seconds = 0.0
+        self.cache = bool(cache)          # reuse the batch preparation across runs (checks.grader.cache)
+        self.cache_dir = cache_dir        # None: $FORMULACHECK_CACHE_DIR, else the user's cache directory
+        self.cache_path: str | None = None  # the directory used, if the cache was usable
+        self.cache_hits = 0               # formulas whose preparation came from the cache
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -239,16 +260,30 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _ensure(self) -> None:
+    def prepare_batch(self) -> list[Prepared]:
+        """The batch's cases and expected answers (once; from the disk cache when it holds them)."""
         if self.prepared is None:
             t0 = time.perf_counter()
+            # the cache directory is created (0700) here, before any worker exists
+            store = Cache.open(self.cache_dir) if self.cache else None
+            self.cache_path = store.path if store is not None else None
             out = []
-            for k, f in enumerate(self.formulas):
-                if self.on_prepare:
-                    self.on_prepare(f.id, k, len(self.formulas))
-                out.append(prepare(f, self.rubric, self.profile))
+            try:
+                for k, f in enumerate(self.formulas):
+                    if self.on_prepare:
+                        self.on_prepare(f.id, k, len(self.formulas))
+                    p, hit = prepare_cached(f, self.rubric, self.profile, store)
+                    self.cache_hits += hit
+                    out.append(p)
+            finally:
+                if store is not None:
+                    store.close()
             self.prepared = out
             self.prepare_seconds = time.perf_counter() - t0
+        return self.prepared
+
+    def _ensure(self) -> None:
+        self.prepare_batch()  # before any worker exists (the cache directory is private: 0700)
         if self._zygote is None:
             self._root = tempfile.mkdtemp(prefix="formulacheck-grade-")
             os.chmod(self._root, 0o711)
