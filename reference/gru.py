@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference.activations import sigmoid as _sigmoid
+
 KEYS = ("Wu", "Wr", "Wh", "Uu", "Ur", "Uh", "bu", "br", "bh")
 
-
-def _sigmoid(a):
-    e = np.exp(-np.abs(a))  # never overflows
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _inputs(x, h_prev, p):

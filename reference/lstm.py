@@ -16,17 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _f64(name, a, ndim):
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array, got shape {a.shape}")
-    return a
-
-
-def _expect(name, a, shape):
-    if a.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {a.shape}")
+from reference.activations import sigmoid as _sigmoid
+from reference.rnn import _expect, _f64
 
 
 def _check_wb(W, b, H, D):
@@ -35,10 +26,6 @@ def _check_wb(W, b, H, D):
     _expect("b", b, (4 * H,))
     return W, b
 
-
-def _sigmoid(a):
-    e = np.exp(-np.abs(a))  # never overflows
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _gates(x, h_prev, W, b):
