@@ -29,6 +29,11 @@ def pytest_configure(config):
     # "too slow" there says nothing about the code under test)
     settings.register_profile("formulacheck-tests", database=None, deadline=None, suppress_health_check=list(HealthCheck))
     settings.load_profile("formulacheck-tests")
+    # the grader's preparation cache: a private one per test process, never the user's
+    if "FORMULACHECK_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["FORMULACHECK_CACHE_DIR"] = os.path.join(tempfile.mkdtemp(prefix="formulacheck-test-cache-"), "cache")
 
     prof = config.getoption("--fc-profile")
     try:

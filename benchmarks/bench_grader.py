@@ -4,7 +4,9 @@
 
 Prints:
 - the one-time preparation of a batch (drawing the grading cases and the
-  oracles' expected answers, torch / SymPy included);
+  oracles' expected answers, torch / SymPy included), cold (an empty disk
+  cache, a private temporary one) and warm (the same preparation read back
+  from that cache, as on a second `formulacheck grade` run);
 - the time to grade the reference as a submission (after preparation);
 - the per-submission overhead (an empty submission: fork a worker, import,
   run nothing, tear down);
@@ -73,14 +75,21 @@ def main() -> int:
         with open(empty, "w") as fh:
             fh.write("pass\n")
         paths = _mix(d, a.submissions)
+        cache_dir = os.path.join(d, "cache")  # never the user's cache: a cold start every time
         t0 = time.perf_counter()
-        g = Grader(rub)
-        g._ensure()
+        g = Grader(rub, cache_dir=cache_dir)
+        g.prepare_batch()
         prep = time.perf_counter() - t0
         n_f = len(g.formulas)
         n_cases = sum(len(p.cases) for p in g.prepared)
         print(f"formulas: {n_f}; grading inputs: {n_cases} (base examples {a.examples})")
-        print(f"prepare (cases + expected answers, once per batch): {prep:.1f} s")
+        print(f"prepare (cases + expected answers, once per batch), empty cache: {prep:.1f} s")
+        t0 = time.perf_counter()
+        warm = Grader(rub, cache_dir=cache_dir)
+        warm.prepare_batch()
+        size = sum(os.path.getsize(os.path.join(cache_dir, f)) for f in os.listdir(cache_dir))
+        print(f"prepare from the disk cache (a second run): {time.perf_counter() - t0:.2f} s "
+              f"({warm.cache_hits}/{n_f} formulas, {size / 1e6:.1f} MB)")
         try:
             g.grade_file(ref_path)  # warm-up
             t = time.perf_counter()
