@@ -31,9 +31,13 @@ def pytest_configure(config):
     settings.load_profile("formulacheck-tests")
     # the grader's preparation cache: a private one per test process, never the user's
     if "FORMULACHECK_CACHE_DIR" not in os.environ:
+        import atexit
+        import shutil
         import tempfile
 
-        os.environ["FORMULACHECK_CACHE_DIR"] = os.path.join(tempfile.mkdtemp(prefix="formulacheck-test-cache-"), "cache")
+        tmp = tempfile.mkdtemp(prefix="formulacheck-test-cache-")
+        atexit.register(shutil.rmtree, tmp, True)
+        os.environ["FORMULACHECK_CACHE_DIR"] = os.path.join(tmp, "cache")
 
     prof = config.getoption("--fc-profile")
     try:
