@@ -42,11 +42,12 @@ def _add_template(sub) -> None:
     p.set_defaults(func=cmd_template)
 
 
-def _console():
+def _console(stderr: bool = False):
     """A rich console; wide enough for the tables when output is not a terminal (CI logs, files)."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr) if stream.isatty() else Console(stderr=stderr, width=160)
 
 
 def cmd_list(args) -> int:

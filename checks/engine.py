@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -263,7 +263,7 @@ def check(
     except CheckFailure as f:
         res.verdict = f.verdict
         res.message, res.call = failure_message(formula, oracle, f, stats["case"], shrink)
-    except HarnessError as e:
+    except HarnessError:
         raise
     except HypothesisException as e:  # flaky failures and the like: report, never crash
         inner = _first_check_failure(e)

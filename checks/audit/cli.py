@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from checks.cli import _console
+
 import sys
 import time
 
@@ -18,13 +20,12 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_audit(args) -> int:
-    from rich.console import Console
 
     from checks import audit, profiles
     from checks.audit import report
     from checks.audit.model import AuditHarnessError
 
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     try:
         prof = profiles.resolve(args.profile)
         entries = audit.select(ids=args.ids, files=args.files)
@@ -66,7 +67,7 @@ def cmd_audit(args) -> int:
             with open(args.out, "w", encoding="utf-8") as fh:
                 report.print_text(results, C(file=fh, width=160), prof, secs)
         else:
-            report.print_text(results, Console(), prof, secs)
+            report.print_text(results, _console(), prof, secs)
     else:
         text = {"md": lambda: report.to_markdown(results, prof, secs), "html": lambda: report.to_html(results, prof, secs),
                 "json": lambda: report.to_json(results)}[args.format]()

@@ -590,7 +590,6 @@ def _bn2d_cases(draw):
     x = draw(array((n, c, h, w), -3, 3))
     x = x.copy()
     x[0, :, 0, 0] += 1.0
-    flat = x.reshape(n, c, -1)
     if n * h * w < 2:
         x = np.concatenate([x, x - 1.0], axis=0)
     return Case((x, draw(array((c,), -2, 2)), draw(array((c,), -2, 2))))

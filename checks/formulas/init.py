@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 import reference.init as ref
 from checks.compare import Tol

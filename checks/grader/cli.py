@@ -12,6 +12,8 @@ Exit codes: 0 graded (whatever the grades), 2 bad command-line input.
 
 from __future__ import annotations
 
+from checks.cli import _console
+
 import os
 import time
 
@@ -102,9 +104,8 @@ def _options(args):
 
 
 def cmd_grade(args) -> int:
-    from rich.console import Console
 
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     try:
         if args.write_reference:
             from checks.grader import refsub
@@ -145,13 +146,12 @@ def cmd_grade(args) -> int:
 
 
 def _run(args, files, batch, rub, profile, ids, err) -> int:
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from checks.grader import report
     from checks.grader.grade import Grader
 
-    out = Console()
+    out = _console()
     t0 = time.perf_counter()
     with err.status("preparing the grading cases...") as status:
         def on_prepare(fid, k, n):
