@@ -349,7 +349,7 @@ def test_reference_rejects_bad_shapes_clearly():
         ("lstm.lstm_bptt", lambda c: c.args[0].shape[0] == 1 and c.args[1].shape == (1, 1)),
         ("lstm.lstm_cell", lambda c: np.abs(np.concatenate([c.args[1], c.args[0]], 1) @ c.args[3].T + c.args[4]).max() > 20),
         ("lstm.lstm_cell_state_jacobian", lambda c: c.args[1].shape[1] >= 2 and c.args[0].shape[0] >= 2),
-        ("gru.gru_cell", lambda c: np.abs(c.args[1] @ c.args[2]["Wu"].T + c.args[0] @ c.args[2]["Uu"].T).max() > 20),
+        ("gru.gru_cell", lambda c: np.abs(c.args[1] @ c.args[2]["Wu"].T + c.args[0] @ c.args[2]["Uu"].T + c.args[2]["bu"]).max() > 20),
         ("gru.gru_cell_backward", lambda c: c.args[1].shape[1] >= 2),  # H >= 2: reset placement matters
     ],
 )

@@ -18,7 +18,7 @@ import reference.rnn as ref
 from checks import sym
 from checks.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
-from checks.strategies import Case, array, labels, st
+from checks.strategies import Case, array, hnp, labels, st
 from checks.torchlib import N, T, F, torch
 
 # ---------------------------------------------------------------- strategies
@@ -32,7 +32,18 @@ def regime(names=tuple(REGIMES)):
     return st.sampled_from(list(names))
 
 
+@st.composite
+def _saturating_bias(draw, shape):
+    """|b| in [20, 30] with a drawn sign per unit: σ′, tanh′ < 1e-8 whatever the weights add."""
+    mag = draw(array(shape, 20.0, 30.0))
+    sign = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0])))
+    return mag * sign
+
+
 def weights(shape, reg):
+    """Weights of a regime; in the "saturating" regime a bias (1-d) is large on purpose."""
+    if reg == "saturating" and len(shape) == 1:
+        return _saturating_bias(shape)
     s = REGIMES[reg]
     return array(shape, -s, s)
 
