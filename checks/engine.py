@@ -201,6 +201,12 @@ def strategy_for(formula: Formula, oracle: Oracle):
     return (oracle.strategy or formula.strategy)()
 
 
+def shows_expected(expected: Any) -> bool:
+    """False where the oracle's answer is a structure-only template (None leaves:
+    any optimal Huffman code, any tie-break): the failure message says what was expected."""
+    return not any(leaf is None for leaf in _leaves(expected))
+
+
 def expected_repr(x: Any, limit: int = 600) -> str:
     s = py_repr(x)
     return s if len(s) <= limit else s[:limit] + " ...(truncated)"
@@ -215,9 +221,11 @@ def failure_message(formula: Formula, oracle: Oracle, failure: CheckFailure, cas
         lines += ["Minimal failing input:" if shrunk else "Failing input (not shrunk):", f"    {call}"]
         if oracle.kind == "value":
             try:
-                lines += ["Expected:", f"    {expected_repr(expected_for(formula, oracle, case))}"]
+                exp = expected_for(formula, oracle, case)
             except HarnessError:
-                pass
+                exp = None
+            if exp is not None and shows_expected(exp):
+                lines += ["Expected:", f"    {expected_repr(exp)}"]
     return "\n".join(lines), call
 
 

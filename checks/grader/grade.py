@@ -213,7 +213,7 @@ def _feedback(formula: Formula, oracle: Oracle | None, failure: CheckFailure, ca
     lines = [head, failure.message]
     if case is not None and failure.verdict is not Verdict.NOT_IMPLEMENTED:
         lines += ["Minimal failing input:" if minimal else "Failing input:", f"    {case.call_repr(formula.fn_name)}"]
-        if oracle is not None and oracle.kind == "value" and expected is not None:
+        if oracle is not None and oracle.kind == "value" and expected is not None and engine.shows_expected(expected):
             lines += ["Expected:", f"    {engine.expected_repr(expected)}"]
         if has_actual:
             lines += ["Got:", f"    {engine.expected_repr(actual)}"]
