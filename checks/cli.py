@@ -124,7 +124,7 @@ def cmd_verify(args) -> int:
                 results.append(r)
                 style = "green" if r.passed else "red"
                 table.add_row(f.id, o.name, f"[{style}]{r.verdict.value}[/{style}]", str(r.examples),
-                              ("(own compare)" if f.compare is not None or o.kind == "property" else f"{r.worst:.1e}") if r.passed else "",
+                              ("(property)" if o.kind == "property" else "(own compare)" if f.compare is not None else f"{r.worst:.1e}") if r.passed else "",
                               f"{r.seconds:.2f}s")
                 if not r.passed:
                     failures.append(r)
