@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from checks.cli import main as cli_main
 from checks.grader import refsub, report
 from checks.grader.grade import Grader, SubmissionResult
 from checks.grader.rubric import Limits, Rubric
+from checks.grader import sandbox as gsandbox
+from checks.grader import worker as gworker
 
 SUBS = Path(__file__).parent / "submissions"
 TEMPLATE = Path(__file__).parent.parent / "student" / "template.py"
@@ -178,13 +181,14 @@ def test_runtime_hostility_fails_only_its_own_formula(small_grader):
     assert res.score == registry.get("softmax.softmax").points
 
 
-def _sleepers() -> list[str]:
+def _sleepers(mark: bytes = b"1000.4242") -> list[str]:
+    """Live processes whose command line holds ``mark`` (the hostile submissions' `sleep`s)."""
     out = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open(f"/proc/{d}/cmdline", "rb") as fh:
-                    if b"1000.4242" in fh.read():
+                    if mark in fh.read():
                         out.append(d)
             except OSError:
                 pass
@@ -196,6 +200,25 @@ def test_child_processes_are_limited_and_killed(small_grader):
     assert res.status == "ok"
     assert _by_id(res)["softmax.softmax"].passed
     assert _sleepers() == []
+
+
+def test_a_daemon_that_leaves_the_process_group_is_killed(small_grader):
+    """hostile_daemon.py: double fork + setsid(); nothing of it survives the submission."""
+    res = small_grader.grade_file(str(SUBS / "hostile_daemon.py"))
+    assert res.status == "ok" and _by_id(res)["softmax.softmax"].passed
+    assert _sleepers(b"1000.4343") == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a private uid (and its RLIMIT_NPROC) needs root")
+def test_processes_of_one_submission_do_not_count_against_the_next(small_grader):
+    """The fork bomb's killed children are reaped at once (the zygote is a subreaper): on the same
+    private uid, the next submission in that slot can still fork (its RLIMIT_NPROC is not used up by zombies)."""
+    small_grader._ensure()
+    assert small_grader.jobs == 1  # one slot: one uid for both submissions
+    assert small_grader.grade_file(str(SUBS / "hostile_fork.py")).status == "ok"
+    res = small_grader.grade_file(str(SUBS / "hostile_daemon.py"))
+    assert _by_id(res)["softmax.softmax"].passed, _by_id(res)["softmax.softmax"].feedback
+    assert _sleepers() == [] and _sleepers(b"1000.4343") == []
 
 
 def test_huge_output_is_capped(small_grader):
@@ -357,3 +380,117 @@ def test_write_reference(tmp_path):
     assert scan(src, Policy()).violations == [] and scan(src, Policy()).syntax_error is None
     for f in registry.all_formulas():
         assert f"def {f.fn_name}(" in src, f.id
+
+
+# --------------------------------------------------------------------------
+# the normal-user path (no private uid), exercised as far as root allows
+#
+# A grader that is not root runs workers under its own uid. drop_privileges=False
+# forces that path for root too (CI runs as root); what root cannot show (the
+# kernel enforcing RLIMIT_NPROC, permission errors) is checked by hand as a
+# normal user: docs/grading.md, "Running as a normal user".
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nodrop_grader():
+    """Like small_grader, without privilege drop, 2 job slots (submissions graded in parallel)."""
+    rub = replace(Rubric(), examples_default=20, limits=replace(Limits(), timeout=2.0, import_timeout=5.0))
+    with Grader(rub, ids=_ids(SMALL_GROUPS), jobs=2, drop_privileges=False) as g:
+        yield g
+
+
+def test_nonroot_worker_keeps_the_uid_with_a_relative_nproc_limit(nodrop_grader):
+    nodrop_grader._ensure()
+    sb = nodrop_grader._slots.get()
+    try:
+        assert sb.uid is None and sb._uid_lock is None
+        assert sb.open("import numpy as np\n", "probe.py", []).ok
+        info = sb.probe()
+        assert info["uid"] == os.getuid()
+        assert info["pgid"] == info["sid"] == sb.pid  # its own session and process group
+        soft, hard = info["nproc"]
+        # what the uid already runs + max_processes: never the bare 16 (that would starve the grader's uid)
+        assert soft == hard and soft > nodrop_grader.rubric.limits.max_processes
+        cwd = info["cwd"]
+        assert os.path.basename(cwd).startswith("sub-") and info["tmpdir"] == info["home"] == cwd
+        assert os.stat(cwd).st_mode & 0o777 == 0o700 and info["umask"] == 0o077
+    finally:
+        sb.close_submission()
+        nodrop_grader._slots.put(sb)
+    assert not os.path.exists(cwd)  # the private directory goes with the submission
+
+
+def test_nproc_limit_is_relative_to_the_uids_tasks(monkeypatch):
+    monkeypatch.setattr(gworker, "_count_procs", lambda uid: 300)
+    assert gworker.nproc_limit(False, 16) == 316   # the grader's uid: 300 tasks already
+    assert gworker.nproc_limit(True, 16) == 16     # a private uid runs nothing else
+    monkeypatch.undo()
+    assert gworker._count_procs(os.getuid()) >= 1  # this process at least (threads counted)
+
+
+def test_nonroot_children_and_daemons_are_killed(nodrop_grader):
+    """Forked children (same process group) and a setsid() daemon: all gone after each submission.
+
+    (As root RLIMIT_NPROC is not enforced, so the 200 forks may make softmax time out here;
+    as a normal user the kernel stops them at the limit: see docs/grading.md.)"""
+    res = nodrop_grader.grade_file(str(SUBS / "hostile_fork.py"))
+    assert res.status == "ok" and _by_id(res)["softmax.softmax"].verdict in ("passed", "timed out")
+    assert _sleepers() == []
+    res = nodrop_grader.grade_file(str(SUBS / "hostile_daemon.py"))
+    assert res.status == "ok" and _by_id(res)["softmax.softmax"].passed
+    assert _sleepers(b"1000.4343") == []
+
+
+def test_nonroot_hostile_runtime_and_parallel_workers(nodrop_grader):
+    """2 slots in parallel: the hostile ones get their verdicts, killing their leftovers never hits
+    the other live worker, and the correct ones pass."""
+    paths = [str(SUBS / n) for n in ("hostile_runtime.py", "alt_correct.py", "hostile_daemon.py", "alt_correct.py",
+                                     "hostile_print.py")]
+    rs = nodrop_grader.grade_many(paths)
+    v = {k: t.verdict for k, t in _by_id(rs[0]).items()}
+    assert v["activations.sigmoid"] == "timed out" and v["activations.tanh_backward"] == "crashed"
+    assert v["activations.relu_backward"] == "crashed" and "signal 11" in _by_id(rs[0])["activations.relu_backward"].reason
+    assert v["softmax.cross_entropy_backward"] == "modified its arguments" and v["softmax.softmax"] == "passed"
+    for r in (rs[1], rs[3]):
+        assert r.status == "ok"
+        assert _by_id(r)["softmax.softmax"].passed and _by_id(r)["conv.conv1x1"].passed
+        assert _by_id(r)["hsoftmax.huffman_codes"].passed
+    assert _by_id(rs[2])["softmax.softmax"].passed
+    cap = nodrop_grader.rubric.limits.max_output_kb * 1024
+    assert "output truncated" in rs[4].output and len(rs[4].output) < cap + 200
+    assert _sleepers(b"1000.4343") == []
+
+
+def test_the_zygote_kills_everything_when_the_grader_hangs_up(tmp_path):
+    """Without private uids nothing can be killed by uid: a live worker and its daemon die with the zygote."""
+    z = gsandbox.Zygote()
+    sb = gsandbox.Sandbox(z, Limits(), Rubric().policy, str(tmp_path), 1, drop_privileges=False)
+    src = (SUBS / "hostile_daemon.py").read_text() + "\n_daemon()\n"
+    try:
+        assert sb.open(src, "daemon.py", ["softmax"]).ok
+        for _ in range(500):  # the daemon exec()s `sleep` on its own time
+            if _sleepers(b"1000.4343"):
+                break
+            time.sleep(0.01)
+        assert len(_sleepers(b"1000.4343")) == 1
+        pid = sb.pid
+        z.close()  # the grader goes away without killing its worker
+        assert _sleepers(b"1000.4343") == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        sb.pid, sb._sub = None, None
+        sb.close()
+
+
+def test_no_drop_needs_a_subreaper_and_drop_needs_root(monkeypatch, tmp_path):
+    z = gsandbox.Zygote(subreaper=False)
+    try:
+        with pytest.raises(gsandbox.SandboxError, match="subreaper"):
+            gsandbox.Sandbox(z, Limits(), Rubric().policy, str(tmp_path), 1, drop_privileges=False)
+    finally:
+        z.close()
+    monkeypatch.setattr(gsandbox, "can_drop_privileges", lambda: False)
+    assert gsandbox.resolve_drop(None) is False
+    with pytest.raises(gsandbox.SandboxError, match="needs root"):
+        Grader(Rubric(), ids=["softmax.softmax"], drop_privileges=True)

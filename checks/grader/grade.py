@@ -37,6 +37,7 @@ from checks.grader import wire
 from checks.grader.cache import Cache, Entry as CacheEntry
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
+from checks.grader import sandbox
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
 from checks.registry import Formula, Oracle
 
@@ -232,7 +233,7 @@ class Grader:
 
     def __init__(self, rubric: Rubric | None = None, *, profile: str = "grade", ids: list[str] | None = None,
                  jobs: int = 1, on_prepare: Callable[[str, int, int], None] | None = None,
-                 cache: bool = True, cache_dir: str | None = None):
+                 cache: bool = True, cache_dir: str | None = None, drop_privileges: bool | None = None):
         self.rubric = rubric or Rubric()
         self.profile = profiles.resolve(profile)
         fs = registry.all_formulas()
@@ -251,6 +252,9 @@ class Grader:
         self.cache_dir = cache_dir        # None: $FORMULACHECK_CACHE_DIR, else the user's cache directory
         self.cache_path: str | None = None  # the directory used, if the cache was usable
         self.cache_hits = 0               # formulas whose preparation came from the cache
+        # None: workers get a private uid when the grader is root; False: they keep the grader's
+        # uid (what a normal user gets; lets root exercise that path); True: root only
+        self.drop_privileges = sandbox.resolve_drop(drop_privileges)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -290,7 +294,8 @@ class Grader:
             self._zygote = Zygote()
             self._slots = queue.Queue()
             for _ in range(self.jobs):
-                sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, len(self.formulas))
+                sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, len(self.formulas),
+                             drop_privileges=self.drop_privileges)
                 self._sandboxes.append(sb)
                 self._slots.put(sb)
 

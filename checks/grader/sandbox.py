@@ -13,6 +13,12 @@ temporary working directory; stdout/stderr captured into a grader-owned
 unlinked file, capped; when the grader runs as root, a private unused uid
 (reserved with a lock file) so the submission cannot write the grader's
 files, and every process of that uid is killed after the submission.
+
+Not as root (or with ``drop_privileges=False``) the worker keeps the
+grader's uid: RLIMIT_NPROC is then the uid's current task count plus
+``max_processes`` (the kernel counts every task of the uid), and after the
+submission the worker's process group and every process it left behind
+(daemons included: the zygote is a child subreaper) are killed and reaped.
 """
 
 from __future__ import annotations
@@ -78,17 +84,40 @@ def describe_exit(code: int | None) -> str:
 # the zygote
 # --------------------------------------------------------------------------
 
-class Zygote:
-    """A numpy-only fork server; thread-safe."""
+def can_drop_privileges() -> bool:
+    """Whether workers can get a private uid (the grader runs as root)."""
+    return os.geteuid() == 0
 
-    def __init__(self):
+
+def resolve_drop(drop_privileges: bool | None) -> bool:
+    """None: drop to a private uid when root; False: never (the normal-user path, testable as root)."""
+    if drop_privileges is None:
+        return can_drop_privileges()
+    if drop_privileges and not can_drop_privileges():
+        raise SandboxError("drop_privileges=True needs root: only root can run workers under a private uid")
+    return bool(drop_privileges)
+
+
+class Zygote:
+    """A numpy-only fork server; thread-safe.
+
+    ``subreaper`` makes the zygote a child subreaper: whatever a worker
+    leaves behind is re-parented to the zygote, which kills and reaps it
+    (see worker.zygote_main). Without a private uid (not root) it is what
+    kills a daemon that left the worker's process group; with one, it reaps
+    the killed processes at once, so zombies of one submission never count
+    against the next one's RLIMIT_NPROC on that uid.
+    """
+
+    def __init__(self, subreaper: bool = True):
+        self.subreaper = bool(subreaper)
         self._lock = threading.Lock()
         self.dir = tempfile.mkdtemp(prefix="formulacheck-zygote-")
         os.chmod(self.dir, 0o700)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = (
             f"import sys; sys.path.insert(0, {PROJECT_ROOT!r});"
-            f"from checks.grader.worker import zygote_main; zygote_main({child.fileno()})"
+            f"from checks.grader.worker import zygote_main; zygote_main({child.fileno()}, {self.subreaper!r})"
         )
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -107,6 +136,10 @@ class Zygote:
         self.sock = parent
         r = self.request({"op": "ping"})
         self.modules = r.get("modules", [])
+        if self.subreaper and not r.get("subreaper"):
+            self.close()
+            raise SandboxError("the worker zygote could not become a child subreaper (prctl failed): "
+                               "processes left behind by submissions could not be killed")
 
     def request(self, obj: dict, fds: list[int] = ()) -> dict:
         with self._lock:
@@ -165,9 +198,9 @@ def _uid_in_use(uid: int) -> bool:
     return False
 
 
-def reserve_uid():
-    """(uid, lock file) of an unused uid, held until the lock file is closed; (None, None) if not root."""
-    if os.geteuid() != 0:
+def reserve_uid(drop: bool = True):
+    """(uid, lock file) of an unused uid, held until the lock file is closed; (None, None) if not root or not ``drop``."""
+    if os.geteuid() != 0 or not drop:
         return None, None
     with _uid_mutex:
         os.makedirs(_UID_LOCK_DIR, mode=0o700, exist_ok=True)
@@ -242,12 +275,16 @@ class LoadResult:
 class Sandbox:
     """One job slot: a worker for one submission at a time, restarted as needed."""
 
-    def __init__(self, zygote: Zygote, limits: Limits, policy: Policy, root: str, n_formulas: int):
+    def __init__(self, zygote: Zygote, limits: Limits, policy: Policy, root: str, n_formulas: int,
+                 drop_privileges: bool | None = None):
         self.zygote = zygote
         self.limits = limits
         self.policy = policy
         self.root = root
-        self.uid, self._uid_lock = reserve_uid()
+        self.drop = resolve_drop(drop_privileges)
+        if not self.drop and not zygote.subreaper:
+            raise SandboxError("a sandbox without a private uid needs a subreaper zygote: Zygote(subreaper=True)")
+        self.uid, self._uid_lock = reserve_uid(self.drop)
         self.cpu_seconds = int(limits.import_timeout + limits.timeout * (n_formulas + 2) + 10)
         self.pid: int | None = None
         self.conn: _Conn | None = None
@@ -396,14 +433,13 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             code = self.zygote.request({"op": "wait", "pid": self.pid, "timeout": 5.0}).get("code")
-            # then whatever it started: every process of its private uid, or its process group
+            # then whatever it started: every process of its private uid, or (same uid as
+            # the grader) its process group and every process it left behind, which the
+            # subreaper zygote inherited
             if self.uid is not None:
                 self.zygote.request({"op": "sweep", "uid": self.uid})
             else:
-                try:
-                    os.killpg(self.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                self.zygote.request({"op": "sweep_tree", "pgid": self.pid})
             self.pid = None
         return code
 

@@ -95,9 +95,25 @@ def recv_frame(fd: int) -> bytes | None:
 # the zygote
 # --------------------------------------------------------------------------
 
-def zygote_main(ctl_fd: int) -> None:
-    """Serve spawn / wait / sweep requests from the grader until it hangs up."""
+#: pids of the workers this zygote forked and has not reaped yet
+_WORKERS: set[int] = set()
+
+
+def zygote_main(ctl_fd: int, subreaper: bool = False) -> None:
+    """Serve spawn / wait / sweep requests from the grader until it hangs up.
+
+    ``subreaper``: the zygote becomes a child subreaper, so every process a
+    worker leaves behind -- a daemon that left the worker's process group
+    with setsid(), orphans of a killed worker -- is re-parented to the
+    zygote instead of init. Without a private uid per worker (the grader is
+    not root) "sweep_tree" kills and reaps them; with one, "sweep" kills the
+    uid's processes then reaps them here (a zombie still counts against the
+    uid's RLIMIT_NPROC until reaped). Everything left is killed when the
+    grader hangs up.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if subreaper:
+        _set_subreaper()
     ctl = socket.socket(fileno=ctl_fd)
     while True:
         try:
@@ -124,6 +140,7 @@ def zygote_main(ctl_fd: int) -> None:
                             pass
                     finally:
                         _exit(code)
+                _WORKERS.add(pid)
                 for fd in fds:
                     os.close(fd)
                 reply = {"pid": pid}
@@ -131,9 +148,14 @@ def zygote_main(ctl_fd: int) -> None:
                 reply = {"code": _wait(int(req["pid"]), float(req.get("timeout", 5.0)))}
             elif op == "sweep":
                 _sweep(int(req["uid"]))
+                if subreaper:  # reap what the uid's kill left as zombies (they count against its RLIMIT_NPROC)
+                    _sweep_tree(0, 3.0)
                 reply = {"ok": True}
+            elif op == "sweep_tree":
+                reply = {"ok": True, "killed": _sweep_tree(int(req["pgid"]), float(req.get("timeout", 3.0)))}
             elif op == "ping":
-                reply = {"ok": True, "modules": sorted({m.split(".")[0] for m in sys.modules})}
+                reply = {"ok": True, "modules": sorted({m.split(".")[0] for m in sys.modules}),
+                         "subreaper": _is_subreaper()}
             else:
                 reply = {"error": f"unknown op {op!r}"}
         except ChildProcessError:
@@ -146,6 +168,9 @@ def zygote_main(ctl_fd: int) -> None:
                     pass
             reply = {"error": f"{type(e).__name__}: {e}"}
         ctl.sendall(json.dumps(reply).encode())
+    if subreaper:  # the grader is gone: nothing of ours may outlive it
+        _WORKERS.clear()
+        _sweep_tree(0, 3.0)
     _exit(0)
 
 
@@ -155,6 +180,7 @@ def _wait(pid: int, timeout: float) -> int | None:
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
+            _WORKERS.discard(pid)
             return os.waitstatus_to_exitcode(status)
         if time.monotonic() > end:
             return None
@@ -182,6 +208,84 @@ def _sweep(uid: int) -> None:
         finally:
             _exit(0)
     os.waitpid(pid, 0)
+
+
+def _prctl(*args) -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(*[ctypes.c_ulong(a) for a in args])
+
+
+_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+def _set_subreaper() -> None:
+    if _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError("prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _is_subreaper() -> bool:
+    try:
+        import ctypes
+
+        v = ctypes.c_int(0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(v), 0, 0, 0) == 0 and v.value != 0
+    except Exception:
+        return False
+
+
+def _children(ppid: int) -> list[int]:
+    """Pids whose parent is ``ppid`` (zombies included)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as fh:
+                    st = fh.read()
+                if int(st[st.rindex(b")") + 2:].split()[1]) == ppid:
+                    out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def _sweep_tree(pgid: int, timeout: float) -> int:
+    """Without a private uid: kill the worker's process group, then every stray child of the zygote.
+
+    The zygote is a child subreaper, so whatever a worker started and left
+    behind (its process group, a setsid() daemon, the orphans of a killed
+    parent) ends up as a child of the zygote: every child that is not a live
+    worker is killed and reaped, until none is left (a fork bomb is bounded
+    by RLIMIT_NPROC and by ``timeout``). ``pgid`` 0: strays only. Returns
+    how many processes were reaped.
+    """
+    if pgid > 0:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    me, reaped = os.getpid(), 0
+    end = time.monotonic() + timeout
+    while True:
+        strays = [p for p in _children(me) if p not in _WORKERS]
+        if not strays:
+            return reaped
+        for p in strays:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for p in strays:
+            try:
+                done, _ = os.waitpid(p, os.WNOHANG)
+                reaped += bool(done)
+            except ChildProcessError:
+                pass
+        if time.monotonic() > end:
+            return reaped
+        time.sleep(0.001)
 
 
 def _alive(uid: int, me: int) -> bool:
@@ -286,6 +390,22 @@ def _setlimit(which: int, value: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (min(value, hard), hard))
 
 
+def nproc_limit(private_uid: bool, max_processes: int) -> int:
+    """The worker's RLIMIT_NPROC.
+
+    The kernel counts every task (process or thread) of the real uid
+    against it. A private uid runs nothing else: ``max_processes``. The
+    grader's own uid (not root) already runs the grader, the zygote, the
+    other job slots' workers and the user's other programs: the limit is
+    that count plus ``max_processes``, so the submission may start about
+    ``max_processes`` more (a fork bomb stops there) while nothing the
+    grader needs is starved (the grader and the zygote have no such limit).
+    """
+    if private_uid:
+        return max_processes
+    return _count_procs(os.getuid()) + max_processes
+
+
 def _child(fds: list[int], cfg: dict) -> None:
     """In the forked worker: isolate, limit, drop privileges, then serve."""
     chan_fd, out_fd = fds
@@ -310,8 +430,8 @@ def _child(fds: list[int], cfg: dict) -> None:
     root = cfg.get("project_root")
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != root]
     uid = cfg.get("uid")
+    _setlimit(resource.RLIMIT_NPROC, nproc_limit(uid is not None and os.geteuid() == 0, int(cfg["max_processes"])))
     if uid is not None and os.geteuid() == 0:
-        _setlimit(resource.RLIMIT_NPROC, int(cfg["max_processes"]))
         # the interpreter may live where the private uid cannot go (e.g. under /root):
         # reach its library directories through descriptors opened now
         moved: dict[str, str] = {}
@@ -322,8 +442,6 @@ def _child(fds: list[int], cfg: dict) -> None:
         os.setgid(int(uid))
         os.setuid(int(uid))
         _set_dumpable()  # /proc/self/fd must stay readable by the process itself
-    else:  # same uid as the grader: allow a few more than it already runs
-        _setlimit(resource.RLIMIT_NPROC, _count_procs(os.getuid()) + int(cfg["max_processes"]))
     os.umask(0o077)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the file-size cap: EFBIG, not death
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
@@ -508,7 +626,9 @@ class Worker:
                 self.run(req)
             elif op == "probe":
                 self.send({"op": "probe", "modules": sorted({m.split(".")[0] for m in sys.modules}),
-                           "uid": os.getuid(), "cwd": os.getcwd()})
+                           "uid": os.getuid(), "cwd": os.getcwd(), "pgid": os.getpgid(0), "sid": os.getsid(0),
+                           "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)), "umask": os.umask(0o077),
+                           "tmpdir": os.environ.get("TMPDIR"), "home": os.environ.get("HOME")})
             else:
                 _exit(0)
 
