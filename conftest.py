@@ -1,6 +1,8 @@
 """pytest options of formulacheck.
 
---impl PATH_OR_MODULE   run the formula checks against that module (default: reference)
+--impl=PATH_OR_MODULE   run the formula checks against that module (default: reference);
+                        write it with "=": a bare path argument would make pytest take its
+                        folder as the rootdir and miss this conftest
 --fc-profile NAME       Hypothesis profile: dev, ci (default), grade, thorough
                         (or set FORMULACHECK_PROFILE)
 --hypothesis-seed N     (Hypothesis' own option) seeds every formula check too

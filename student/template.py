@@ -3,7 +3,7 @@
 Copy this file, implement any subset of the functions (keep the names and
 signatures exactly), and check it locally:
 
-    pytest --impl my_submission.py            # every check, with messages
+    pytest --impl=my_submission.py            # every check, with messages (run from the formulacheck clone)
     formulacheck grade my_submission.py       # the grade, as the grader gives it
 
 Rules (see the student API): numpy arrays in, float64 numpy arrays out;

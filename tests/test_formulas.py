@@ -1,6 +1,6 @@
 """The formula checks: every registry entry x every oracle, on the implementation under test.
 
-``pytest`` checks the reference; ``pytest --impl my_submission.py`` checks a
+``pytest`` checks the reference; ``pytest --impl=my_submission.py`` checks a
 submission the same way. A missing function, or one raising
 NotImplementedError, fails only its own checks, as "not implemented".
 """
