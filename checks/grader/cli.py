@@ -127,7 +127,10 @@ def cmd_grade(args) -> int:
             _writable(args.out, "--out")
         if args.json_dir:
             if not os.path.isdir(args.json_dir):
-                raise UsageError(f"--json-dir {args.json_dir!r}: no such directory (create it first)")
+                try:
+                    os.makedirs(args.json_dir)
+                except OSError as e:
+                    raise UsageError(f"--json-dir {args.json_dir!r}: cannot create the directory: {e.strerror}") from None
             stems = {}
             for f in files:
                 s = os.path.splitext(os.path.basename(f))[0]
