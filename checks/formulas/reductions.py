@@ -38,6 +38,12 @@ def _tie_split_property(case, dx, tol=Tol(1e-9, 1e-12), fn="max_backward"):
     """Row n: dx is zero off the maxima; on the tied maxima, weights w >= 0 with Σw = 1 times dy[n]."""
     __tracebackhide__ = True
     x, dy = (np.asarray(a, dtype=np.float64) for a in case.args)
+    dx = np.asarray(dx, dtype=np.float64)
+    if not np.all(np.isfinite(dx)):
+        # the sum / sign tests below compare with nan as False: a nan on a tied maximum would slip through
+        i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(~np.isfinite(dx))[0]), dx.shape))
+        fail(Verdict.NONFINITE, f"{fn} -> dx: {int((~np.isfinite(dx)).sum())} non-finite value(s) (nan/inf);"
+                                f" first at index {i}: {dx[i]!r}")
     is_max = x == x.max(axis=1, keepdims=True)
     assert_array_close(dx, np.zeros_like(dx), tol, f"{fn} -> dx (off the maxima)", mask=~is_max)
     for n in range(x.shape[0]):

@@ -52,3 +52,76 @@ MUTANTS = [
     Mutant("activations.prelu_backward", "da averaged over the batch", prelu_da_mean),
     Mutant("activations.prelu_backward", "da without the factor x", prelu_da_without_x),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review (more realistic slips)
+
+
+def sigmoid_float32(x):
+    """Computed in float32, cast back to float64: ~1e-7 relative error."""
+    x32 = np.asarray(x, dtype=np.float32)
+    with np.errstate(all="ignore"):
+        return (1 / (1 + np.exp(-x32))).astype(np.float64)
+
+
+def sigmoid_backward_naive_exp(x, dy):
+    """dy·e^{-x}/(1+e^{-x})²: inf/inf = nan for x << 0 (sigmoid_backward must be stable)."""
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.asarray(x, dtype=np.float64))
+        return dy * e / (1 + e) ** 2
+
+
+def sigmoid_backward_x_as_output(x, dy):
+    """Treats x as σ(x) already: dy·x(1−x)."""
+    x = np.asarray(x, dtype=np.float64)
+    return dy * x * (1 - x)
+
+
+def tanh_backward_x_as_output(x, dy):
+    """Treats x as tanh(x) already: dy·(1−x²)."""
+    return dy * (1 - np.asarray(x, dtype=np.float64) ** 2)
+
+
+def tanh_backward_square_outside(x, dy):
+    return dy * (1 - np.tanh(x)) ** 2
+
+
+def relu_backward_gates_on_dy(x, dy):
+    """Masks by the sign of dy instead of x."""
+    return np.where(np.asarray(dy) > 0, dy, 0.0) * 1.0
+
+
+def leaky_zero_at_kink_and_no_slope_a(x, a, dy):
+    """dy·1[x>0] + a·dy·1[x<0]: 0 at x = 0, outside [a·dy, dy] when a > 0."""
+    x, dy = np.asarray(x), np.asarray(dy, dtype=np.float64)
+    return dy * (x > 0) + a * dy * (x < 0)
+
+
+def leaky_forgets_dy_on_negative(x, a, dy):
+    return np.where(np.asarray(x) > 0, dy, a) * 1.0
+
+
+def prelu_da_over_all_but_last_axis(x, a, dy):
+    """da summed over every axis but the LAST (right only for 2-d x)."""
+    x, dy = np.asarray(x), np.asarray(dy, dtype=np.float64)
+    dx, _ = R.prelu_backward(x, a, dy)
+    return dx, np.where(x > 0, 0.0, dy * x).sum(axis=tuple(range(x.ndim - 1)))
+
+
+def prelu_dx_without_slope(x, a, dy):
+    _, da = R.prelu_backward(x, a, dy)
+    return np.where(np.asarray(x) > 0, dy, 0.0), da
+
+
+MUTANTS += [
+    Mutant("activations.sigmoid", "float32 intermediate", sigmoid_float32),
+    Mutant("activations.sigmoid_backward", "e^{-x}/(1+e^{-x})^2 overflows", sigmoid_backward_naive_exp, verdict="nan/inf"),
+    Mutant("activations.sigmoid_backward", "x taken as σ(x)", sigmoid_backward_x_as_output),
+    Mutant("activations.tanh_backward", "x taken as tanh(x)", tanh_backward_x_as_output),
+    Mutant("activations.tanh_backward", "(1 - tanh)^2 instead of 1 - tanh^2", tanh_backward_square_outside),
+    Mutant("activations.relu_backward", "masks by dy > 0 instead of x > 0", relu_backward_gates_on_dy),
+    Mutant("activations.leaky_relu_backward", "0 at the kink (outside [a·dy, dy])", leaky_zero_at_kink_and_no_slope_a),
+    Mutant("activations.leaky_relu_backward", "returns a instead of a·dy for x < 0", leaky_forgets_dy_on_negative),
+    Mutant("activations.prelu_backward", "da summed over all axes but the last", prelu_da_over_all_but_last_axis),
+    Mutant("activations.prelu_backward", "dx without the slope (0 for x <= 0)", prelu_dx_without_slope),
+]

@@ -60,3 +60,58 @@ MUTANTS = [
     Mutant("clip.clip_grad_value", "clips only above", clip_value_only_above),
     Mutant("clip.clip_grad_value", "clips the magnitude, loses the sign", clip_value_by_abs),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def clip_norm_sum_of_norms(grads, max_norm):
+    """Total = Σ‖g_i‖ instead of √Σ‖g_i‖²."""
+    total = sum(float(np.linalg.norm(np.ravel(g))) for g in grads)
+    f = min(1.0, max_norm / (total + 1e-6))
+    return [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads], total
+
+
+def clip_norm_condition_total_gt(grads, max_norm):
+    """Scales only when total > max_norm (the contract: whenever max_norm/(total+1e-6) < 1)."""
+    total = _norm(grads)
+    if total > max_norm:
+        f = max_norm / (total + 1e-6)
+        return [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads], total
+    return [np.array(g, dtype=np.float64) for g in grads], total
+
+
+def clip_norm_returns_squared_norm(grads, max_norm):
+    total = _norm(grads)
+    f = min(1.0, max_norm / (total + 1e-6))
+    return [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads], total ** 2
+
+
+def clip_norm_max_abs(grads, max_norm):
+    """Scales by the largest |element| (the inf-norm) instead of the L2 norm."""
+    amax = max(float(np.max(np.abs(g))) for g in grads)
+    f = min(1.0, max_norm / (amax + 1e-6))
+    return [np.asarray(np.asarray(g, dtype=np.float64) * f) for g in grads], _norm(grads)
+
+
+def clip_value_lower_bound_zero(grads, clip):
+    return [np.asarray(np.clip(np.asarray(g, dtype=np.float64), 0.0, clip)) for g in grads]
+
+
+def clip_value_by_norm(grads, clip):
+    """Rescales each array by its norm instead of clipping elements."""
+    out = []
+    for g in grads:
+        g = np.asarray(g, dtype=np.float64)
+        out.append(np.asarray(g * min(1.0, clip / (float(np.linalg.norm(np.ravel(g))) + 1e-6))))
+    return out
+
+
+MUTANTS += [
+    Mutant("clip.clip_grad_norm", "total = sum of the per-array norms", clip_norm_sum_of_norms),
+    Mutant("clip.clip_grad_norm", "scales only when total > max_norm", clip_norm_condition_total_gt),
+    Mutant("clip.clip_grad_norm", "returns the squared norm", clip_norm_returns_squared_norm),
+    Mutant("clip.clip_grad_norm", "inf-norm instead of L2", clip_norm_max_abs),
+    Mutant("clip.clip_grad_value", "clips to [0, clip]", clip_value_lower_bound_zero),
+    Mutant("clip.clip_grad_value", "rescales by each array's norm", clip_value_by_norm),
+]

@@ -52,3 +52,32 @@ MUTANTS = [
     Mutant("dropout.dropout_backward", "ignores the mask (property)", backward_ignores_mask,
            oracle="property:same-diagonal-map", verdict="property violated"),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def train_inverted_multiplies(x, mask, p_keep, inverted):
+    return x * mask * p_keep if inverted else x * mask
+
+
+def train_mask_as_drop_mask(x, mask, p_keep, inverted):
+    """Reads mask 1 as "drop"."""
+    y = x * (1 - mask)
+    return y / p_keep if inverted else y
+
+
+def eval_inverted_divides(x, p_keep, inverted):
+    return x / p_keep if inverted else x * p_keep
+
+
+def backward_standard_scaled(dy, mask, p_keep, inverted):
+    return dy * mask / p_keep if inverted else dy * mask * p_keep
+
+
+MUTANTS += [
+    Mutant("dropout.dropout_train", "inverted multiplies by p_keep", train_inverted_multiplies),
+    Mutant("dropout.dropout_train", "mask read as the drop mask", train_mask_as_drop_mask),
+    Mutant("dropout.dropout_eval", "inverted eval divides by p_keep", eval_inverted_divides),
+    Mutant("dropout.dropout_backward", "standard backward scaled by p_keep", backward_standard_scaled),
+]

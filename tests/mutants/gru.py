@@ -85,3 +85,46 @@ MUTANTS = [
     Mutant("gru.gru_cell_backward", "dWh = dah^T h instead of dah^T (r⊙h)", backward_dWh_with_h),
     Mutant("gru.gru_cell_backward", "dp without the key 'bh'", backward_dp_missing_key, verdict="wrong shape or type"),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def _backward2(x, h, p, dh, direct=True, dau_sign=1.0, dar_times_h=True):
+    u, r, ht = _fwd(x, h, p)
+    dau = dau_sign * dh * (ht - h) * u * (1 - u)
+    dah = dh * u * (1 - ht ** 2)
+    drh = dah @ p["Wh"]
+    dar = drh * (h if dar_times_h else 1.0) * r * (1 - r)
+    dh_prev = (dh * (1 - u) if direct else 0.0) + drh * r + dau @ p["Wu"] + dar @ p["Wr"]
+    dx = dau @ p["Uu"] + dar @ p["Ur"] + dah @ p["Uh"]
+    dp = {"Wu": dau.T @ h, "Wr": dar.T @ h, "Wh": dah.T @ (r * h), "Uu": dau.T @ x, "Ur": dar.T @ x,
+          "Uh": dah.T @ x, "bu": dau.sum(0), "br": dar.sum(0), "bh": dah.sum(0)}
+    return dx, dh_prev, dp
+
+
+def backward_no_direct_path(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, direct=False)  # forgets dh·(1−u)
+
+
+def backward_dau_sign(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, dau_sign=-1.0)  # (h − h̃) instead of (h̃ − h)
+
+
+def backward_dar_without_h(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, dar_times_h=False)
+
+
+def cell_W_untransposed(x, h_prev, p):
+    u = _sig(h_prev @ p["Wu"] + x @ p["Uu"].T + p["bu"])
+    r = _sig(h_prev @ p["Wr"] + x @ p["Ur"].T + p["br"])
+    ht = np.tanh((r * h_prev) @ p["Wh"] + x @ p["Uh"].T + p["bh"])
+    return (1 - u) * h_prev + u * ht
+
+
+MUTANTS += [
+    Mutant("gru.gru_cell_backward", "dh_prev misses the direct dh·(1−u)", backward_no_direct_path),
+    Mutant("gru.gru_cell_backward", "update-gate gradient sign flipped", backward_dau_sign),
+    Mutant("gru.gru_cell_backward", "reset-gate gradient without the factor h", backward_dar_without_h),
+    Mutant("gru.gru_cell", "h @ W instead of h @ W.T", cell_W_untransposed),
+]

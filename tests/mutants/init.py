@@ -38,3 +38,40 @@ MUTANTS = [
     Mutant("init.he_normal_std", "√(1/fan_in) (no ReLU gain)", he_lecun),
     Mutant("init.he_normal_std", "uses fan_out", he_fan_out),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def fans_sum_of_kernel(shape):
+    """Receptive field as the SUM of the kernel sizes."""
+    r = sum(shape[2:]) if len(shape) > 2 else 1
+    return shape[1] * r, shape[0] * r
+
+
+def fans_first_kernel_dim_only(shape):
+    r = shape[2] if len(shape) > 2 else 1
+    return shape[1] * r, shape[0] * r
+
+
+def xavier_product_of_fans(shape):
+    r = math.prod(shape[2:])
+    return math.sqrt(2.0 / (shape[1] * r * shape[0] * r))
+
+
+def he_sum_of_fans(shape):
+    r = math.prod(shape[2:])
+    return math.sqrt(2.0 / (shape[1] * r + shape[0] * r))
+
+
+def he_without_receptive_field(shape):
+    return math.sqrt(2.0 / shape[1])
+
+
+MUTANTS += [
+    Mutant("init.fan_in_fan_out", "receptive field = sum of kernel sizes", fans_sum_of_kernel),
+    Mutant("init.fan_in_fan_out", "only the first kernel dim", fans_first_kernel_dim_only),
+    Mutant("init.xavier_normal_std", "√(2/(fan_in·fan_out))", xavier_product_of_fans),
+    Mutant("init.he_normal_std", "√(2/(fan_in+fan_out))", he_sum_of_fans),
+    Mutant("init.he_normal_std", "fan_in without the receptive field", he_without_receptive_field),
+]

@@ -114,3 +114,73 @@ MUTANTS = [
     Mutant("lstm.lstm_bptt", "dh not passed into dc", bptt_dh_not_into_dc),
     Mutant("lstm.lstm_bptt", "BPTT truncated to one step", bptt_truncated),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def cell_gate_order_ifog(x, h_prev, c_prev, W, b):
+    """Blocks read as i, f, o, g (another common layout), not the contract's i, f, g, o."""
+    i, f, g, o = _gates(x, h_prev, W, b, order="ifog")
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def cell_h_from_c_prev(x, h_prev, c_prev, W, b):
+    i, f, g, o = _gates(x, h_prev, W, b)
+    c = f * c_prev + i * g
+    return o * np.tanh(c_prev), c
+
+
+def backward_dc_prev_from_dc_only(x, h_prev, c_prev, W, b, dh, dc):
+    dx, dhp, _, dW, db = R.lstm_cell_backward(x, h_prev, c_prev, W, b, dh, dc)
+    _, f, _, _ = _gates(x, h_prev, W, b)
+    return dx, dhp, dc * f, dW, db
+
+
+def backward_dW_columns_x_first(x, h_prev, c_prev, W, b, dh, dc):
+    dx, dhp, dcp, dW, db = R.lstm_cell_backward(x, h_prev, c_prev, W, b, dh, dc)
+    H = np.shape(h_prev)[1]
+    return dx, dhp, dcp, np.concatenate([dW[:, H:], dW[:, :H]], axis=1), db
+
+
+def state_jacobian_without_input_gate_term(x, c_prev, o_prev, W, b):
+    H = c_prev.shape[1]
+    tp = np.tanh(c_prev)
+    i, f, g, _ = _gates(x, o_prev * tp, W, b)
+    Wf, Wg = W[H:2 * H, :H], W[2 * H:3 * H, :H]
+    J = ((c_prev * f * (1 - f))[:, :, None] * Wf + (i * (1 - g * g))[:, :, None] * Wg) * (o_prev * (1 - tp ** 2))[:, None, :]
+    return J + np.stack([np.diag(r) for r in f])
+
+
+def state_jacobian_dh_dc_on_rows(x, c_prev, o_prev, W, b):
+    """o_prev·tanh'(c_prev) scales the rows (i) instead of the columns (j)."""
+    H = c_prev.shape[1]
+    tp = np.tanh(c_prev)
+    i, f, g, _ = _gates(x, o_prev * tp, W, b)
+    Wi, Wf, Wg = W[:H, :H], W[H:2 * H, :H], W[2 * H:3 * H, :H]
+    d = ((c_prev * f * (1 - f))[:, :, None] * Wf + (g * i * (1 - i))[:, :, None] * Wi
+         + (i * (1 - g * g))[:, :, None] * Wg)
+    return d * (o_prev * (1 - tp ** 2))[:, :, None] + np.stack([np.diag(r) for r in f])
+
+
+def bptt_h_not_carried(*a):
+    return _bptt(*a, carry_h=False)
+
+
+def bptt_c0_left_zero(x, h0, c0, W, b, dh):
+    g = R.lstm_bptt(x, h0, c0, W, b, dh)
+    g["c0"] = np.zeros_like(g["c0"])
+    return g
+
+
+MUTANTS += [
+    Mutant("lstm.lstm_cell", "gate blocks read as i, f, o, g", cell_gate_order_ifog),
+    Mutant("lstm.lstm_cell", "h from tanh(c_prev)", cell_h_from_c_prev),
+    Mutant("lstm.lstm_cell_backward", "dc_prev = dc·f (misses dh's path through c)", backward_dc_prev_from_dc_only),
+    Mutant("lstm.lstm_cell_backward", "dW columns in [x, h] order", backward_dW_columns_x_first),
+    Mutant("lstm.lstm_cell_state_jacobian", "input-gate term missing", state_jacobian_without_input_gate_term),
+    Mutant("lstm.lstm_cell_state_jacobian", "∂h_prev/∂c_prev on the rows", state_jacobian_dh_dc_on_rows),
+    Mutant("lstm.lstm_bptt", "dh not carried across time (dc is)", bptt_h_not_carried),
+    Mutant("lstm.lstm_bptt", "c0 gradient left at zero", bptt_c0_left_zero),
+]

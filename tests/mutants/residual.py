@@ -63,3 +63,59 @@ MUTANTS = [
     Mutant("residual.highway_backward", "without the gate path", highway_backward_no_gate),
     Mutant("residual.highway_backward", "without the carry path", highway_backward_no_carry),
 ]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def residual_dx_with_W_transposed(x, W, b, dy):
+    t = np.tanh(x @ W.T + b)
+    dz = dy * (1 - t * t)
+    return dy + dz @ W.T, dz.T @ x, dz.sum(0)
+
+
+def residual_forward_x_W(x, W, b, dy):
+    """The branch taken as tanh(x W + b) (W not transposed)."""
+    t = np.tanh(x @ W + b)
+    dz = dy * (1 - t * t)
+    return dy + dz @ W.T, x.T @ dz, dz.sum(0)
+
+
+def residual_db_mean(x, W, b, dy):
+    dx, dW, db = R.residual_backward(x, W, b, dy)
+    return dx, dW, db / np.shape(x)[0]
+
+
+def highway_backward_gate_H_plus_x(x, WH, bH, WT, bT, dy):
+    aH = x @ WH.T + bH
+    H = np.maximum(aH, 0)
+    T = _sig(x @ WT.T + bT)
+    daH = np.where(aH > 0, dy * T, 0.0)
+    daT = dy * (H + x) * T * (1 - T)  # d/dT of H·T + x(1−T) is H − x
+    dx = dy * (1 - T) + daH @ WH + daT @ WT
+    return dx, daH.T @ x, daH.sum(0), daT.T @ x, daT.sum(0)
+
+
+def highway_backward_relu_mask_missing(x, WH, bH, WT, bT, dy):
+    aH = x @ WH.T + bH
+    H = np.maximum(aH, 0)
+    T = _sig(x @ WT.T + bT)
+    daH = dy * T
+    daT = dy * (H - x) * T * (1 - T)
+    dx = dy * (1 - T) + daH @ WH + daT @ WT
+    return dx, daH.T @ x, daH.sum(0), daT.T @ x, daT.sum(0)
+
+
+def highway_backward_dW_transposed(x, WH, bH, WT, bT, dy):
+    dx, dWH, dbH, dWT, dbT = R.highway_backward(x, WH, bH, WT, bT, dy)
+    return dx, dWH.T, dbH, dWT.T, dbT
+
+
+MUTANTS += [
+    Mutant("residual.residual_backward", "dz @ W.T instead of dz @ W", residual_dx_with_W_transposed),
+    Mutant("residual.residual_backward", "branch tanh(x W + b)", residual_forward_x_W),
+    Mutant("residual.residual_backward", "db averaged over N", residual_db_mean),
+    Mutant("residual.highway_backward", "gate gradient with H + x", highway_backward_gate_H_plus_x),
+    Mutant("residual.highway_backward", "relu mask missing", highway_backward_relu_mask_missing),
+    Mutant("residual.highway_backward", "dWH, dWT transposed", highway_backward_dW_transposed),
+]
