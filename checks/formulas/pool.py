@@ -1,7 +1,8 @@
 """pool.* -- max / average pooling (2-d, no padding, floor mode) and k-max pooling over time.
 
-Ties are drawn on purpose (small-integer and constant inputs) and so are
-overlapping windows (stride < k). At ties the checks accept every element
+Ties are drawn on purpose (small-integer and constant inputs; for k-max
+also 0/1 rows with a tie at the k-th largest value and a larger value after
+the tied ones) and so are overlapping windows (stride < k). At ties the checks accept every element
 of the subdifferential and nothing else:
 
 * maxpool2d_backward: dx must be a SUM over windows of a split of that
@@ -64,12 +65,31 @@ def pool_case(draw, backward: bool = True):
     return Case((x, k, stride, dy))
 
 
+def _tie_trap_rows(draw, shape, k):
+    """0/1 rows with fewer than k ones, one of them after the first k positions (k < T): the k-th
+    largest is a tied 0, and "keep x >= the k-th largest, then the first k in time order" drops that 1.
+    Varied rows from a drawn seed (Hypothesis' arrays repeat one fill value)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n, c, t = shape
+    x = np.zeros(shape)
+    for i in range(n):
+        for j in range(c):
+            g = int(rng.integers(0, k))  # ones besides the late one: g + 1 <= k
+            x[i, j, int(rng.integers(k, t))] = 1.0
+            x[i, j, rng.choice(t, size=g, replace=False)] = 1.0
+    return x
+
+
 @st.composite
 def kmax_case(draw, backward: bool = True):
     """x (N,C,T), 1 <= k <= T (and dy (N,C,k)); ties at the k-th largest value are frequent."""
     n, c, t = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6))
     k = draw(st.integers(1, t))
-    x = draw(_values((n, c, t)))
+    if t > 1 and draw(st.integers(0, 3)) == 0:
+        k = min(k, t - 1)
+        x = _tie_trap_rows(draw, (n, c, t), k)
+    else:
+        x = draw(_values((n, c, t)))
     if not backward:
         return Case((x, k))
     return Case((x, k, draw(array((n, c, k), -10, 10))))

@@ -99,3 +99,77 @@ MUTANTS = [
     Mutant("attention.positional_encoding", "exponent uses the column index j instead of 2i", pe_column_index_exponent),
     Mutant("attention.positional_encoding", "exponent i/d instead of 2i/d", pe_exponent_i_over_d),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def attention_mask_after_softmax(Q, K, V, mask=None):
+    P = _softmax(_scores(Q, K, None), -1)
+    if mask is not None:
+        P = P * np.asarray(mask)  # blocked weights zeroed after the softmax, never renormalised
+    return P @ V
+
+
+def attention_mask_zero_fill(Q, K, V, mask=None):
+    S = _scores(Q, K, None)
+    if mask is not None:
+        S = S * np.asarray(mask)  # blocked scores set to 0, not -inf
+    return _softmax(S, -1) @ V
+
+
+def attention_mask_transposed(Q, K, V, mask=None):
+    if mask is not None and np.shape(mask)[0] == np.shape(mask)[1]:
+        mask = np.asarray(mask).T  # read as [key, query] (shapes only agree when n == m)
+    with np.errstate(invalid="ignore"):
+        return _softmax(_scores(Q, K, mask), -1) @ V
+
+
+def attention_scaled_by_sqrt_dv(Q, K, V, mask=None):
+    S = np.matmul(Q, np.swapaxes(K, -1, -2)) / np.sqrt(np.shape(V)[-1])  # √dv instead of √d
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    return _softmax(S, -1) @ V
+
+
+def backward_jacobian_sum_over_queries(Q, K, V, dy):
+    d = np.shape(Q)[-1]
+    P = _softmax(_scores(Q, K, None), -1)
+    dP = dy @ np.swapaxes(V, -1, -2)
+    dS = P * (dP - (dP * P).sum(-2, keepdims=True))  # the softmax's row sum taken over the query axis
+    return dS @ K / np.sqrt(d), np.swapaxes(dS, -1, -2) @ Q / np.sqrt(d), np.swapaxes(P, -1, -2) @ dy
+
+
+def backward_dV_not_transposed(Q, K, V, dy):
+    dQ, dK, dV = R.attention_backward(Q, K, V, dy)
+    P = _softmax(_scores(Q, K, None), -1)
+    return dQ, dK, (P @ dy if P.shape[-1] == P.shape[-2] else dV)  # P dy instead of Pᵀ dy when n == m
+
+
+def pe_concatenated_halves(n, d):
+    i = np.arange(d // 2, dtype=np.float64)
+    ang = np.arange(n)[:, None] / 10000.0 ** (2 * i / d)[None, :]
+    return np.concatenate([np.sin(ang), np.cos(ang)], axis=1)  # [sin ... | cos ...], not interleaved
+
+
+def pe_one_based_positions(n, d):
+    return R.positional_encoding(n + 1, d)[1:]
+
+
+def pe_base_1000(n, d):
+    i = np.repeat(np.arange(d // 2, dtype=np.float64), 2)
+    ang = np.arange(n)[:, None] / 1000.0 ** (2 * i / d)[None, :]
+    return np.where(np.arange(d) % 2 == 0, np.sin(ang), np.cos(ang))
+
+
+MUTANTS += [
+    Mutant("attention.attention", "mask applied after the softmax (no renormalisation)", attention_mask_after_softmax),
+    Mutant("attention.attention", "blocked scores set to 0", attention_mask_zero_fill),
+    Mutant("attention.attention", "mask transposed (n == m)", attention_mask_transposed),
+    Mutant("attention.attention", "scaled by sqrt(dv)", attention_scaled_by_sqrt_dv),
+    Mutant("attention.attention_backward", "softmax Jacobian's sum over the query axis", backward_jacobian_sum_over_queries),
+    Mutant("attention.attention_backward", "dV = P dy (not transposed) when n == m", backward_dV_not_transposed),
+    Mutant("attention.positional_encoding", "sin and cos halves concatenated", pe_concatenated_halves),
+    Mutant("attention.positional_encoding", "1-based positions", pe_one_based_positions),
+    Mutant("attention.positional_encoding", "base 1000", pe_base_1000),
+]

@@ -103,3 +103,115 @@ MUTANTS = [
     Mutant("decode.viterbi", "log_init ignored in the recursion", viterbi_no_init),
     Mutant("decode.viterbi", "greedy state by state", viterbi_greedy),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def beam_keeps_every_cutoff_tie(log_init, log_trans, length, beam):
+    """Keeps every candidate scoring >= the beam-th best: a beam that grows at cut-off ties.
+    (Caught on the cut-off trap of checks.formulas.decode: there the extra survivors crowd out the winner.)"""
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    V = li.size
+    thr = np.sort(li)[::-1][min(beam, V) - 1]
+    beams = [([v], float(li[v])) for v in range(V) if li[v] >= thr]
+    for _ in range(length - 1):
+        cand = [(s + [v], sc + float(lt[s[-1], v])) for s, sc in beams for v in range(V)]
+        thr = sorted((c[1] for c in cand), reverse=True)[min(beam, len(cand)) - 1]
+        beams = [c for c in cand if c[1] >= thr]
+    best = max(beams, key=lambda c: c[1])
+    return best[0], best[1]
+
+
+def beam_score_without_init(log_init, log_trans, length, beam):
+    """The right sequence; its reported score leaves out log_init of the first token."""
+    seq, score = R.beam_search(log_init, log_trans, length, beam)
+    return seq, score - float(np.asarray(log_init)[seq[0]])
+
+
+def beam_returns_worst_kept(log_init, log_trans, length, beam):
+    """The beam kept sorted best first, but the LAST kept sequence returned."""
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    V = li.size
+    beams = sorted([([v], float(li[v])) for v in range(V)], key=lambda c: -c[1])[:beam]
+    for _ in range(length - 1):
+        cand = [(s + [v], sc + float(lt[s[-1], v])) for s, sc in beams for v in range(V)]
+        beams = sorted(cand, key=lambda c: -c[1])[:beam]
+    return beams[-1][0], beams[-1][1]
+
+
+def beam_multiplies_log_probs(log_init, log_trans, length, beam):
+    """Ranks prefixes by the PRODUCT of log-probs (probabilities' rule applied to logs)."""
+    li, lt = np.asarray(log_init), np.asarray(log_trans)
+    V = li.size
+    beams = sorted([([v], float(li[v])) for v in range(V)], key=lambda c: -c[1])[:beam]
+    for _ in range(length - 1):
+        cand = [(s + [v], sc * float(lt[s[-1], v])) for s, sc in beams for v in range(V)]
+        beams = sorted(cand, key=lambda c: -c[1])[:beam]
+    seq = beams[0][0]
+    return seq, float(li[seq[0]] + sum(lt[a, b] for a, b in zip(seq, seq[1:])))
+
+
+def viterbi_path_not_reversed(log_init, log_trans, log_emit, obs):
+    """Back-tracked path left last-state first; the optimal score."""
+    path, score = R.viterbi(log_init, log_trans, log_emit, obs)
+    return path[::-1], score
+
+
+def viterbi_path_from_delta_argmax(log_init, log_trans, log_emit, obs):
+    """The optimal score, but the path takes argmax δ_t at every t (no back-pointers)."""
+    li, lt, le = np.asarray(log_init), np.asarray(log_trans), np.asarray(log_emit)
+    o = [int(v) for v in obs]
+    delta = li + le[:, o[0]]
+    path = [int(np.argmax(delta))]
+    for x in o[1:]:
+        delta = (delta[:, None] + lt).max(axis=0) + le[:, x]
+        path.append(int(np.argmax(delta)))
+    return path, float(delta.max())
+
+
+def viterbi_backpointers_shifted(log_init, log_trans, log_emit, obs):
+    """Back-tracking reads the pointers of the step before (ψ_{t-1} instead of ψ_t)."""
+    li, lt, le = np.asarray(log_init), np.asarray(log_trans), np.asarray(log_emit)
+    o = [int(v) for v in obs]
+    delta, back = li + le[:, o[0]], []
+    for x in o[1:]:
+        cand = delta[:, None] + lt
+        back.append(np.argmax(cand, axis=0))
+        delta = cand.max(axis=0) + le[:, x]
+    s = int(np.argmax(delta))
+    path = [s]
+    for t in range(len(back) - 1, -1, -1):
+        s = int(back[max(t - 1, 0)][s])
+        path.append(s)
+    return path[::-1], float(delta.max())
+
+
+def viterbi_first_emission_missing(log_init, log_trans, log_emit, obs):
+    """δ_1 = log_init, without log_emit[:, o_1]."""
+    li, lt, le = np.asarray(log_init), np.asarray(log_trans), np.asarray(log_emit)
+    o = [int(v) for v in obs]
+    delta, back = li.astype(np.float64), []
+    for x in o[1:]:
+        cand = delta[:, None] + lt
+        back.append(np.argmax(cand, axis=0))
+        delta = cand.max(axis=0) + le[:, x]
+    s = int(np.argmax(delta))
+    path = [s]
+    for b in reversed(back):
+        s = int(b[s])
+        path.append(s)
+    return path[::-1], float(delta.max())
+
+
+MUTANTS += [
+    Mutant("decode.beam_search", "keeps every candidate tied at the cut-off", beam_keeps_every_cutoff_tie,
+           oracle="algorithm:every-tie-break"),
+    Mutant("decode.beam_search", "score without log_init of the first token", beam_score_without_init),
+    Mutant("decode.beam_search", "returns the worst kept sequence", beam_returns_worst_kept),
+    Mutant("decode.beam_search", "multiplies log-probs", beam_multiplies_log_probs),
+    Mutant("decode.viterbi", "path not reversed after back-tracking", viterbi_path_not_reversed),
+    Mutant("decode.viterbi", "path from argmax δ_t, no back-pointers", viterbi_path_from_delta_argmax),
+    Mutant("decode.viterbi", "back-pointers shifted by one step", viterbi_backpointers_shifted),
+    Mutant("decode.viterbi", "first emission missing", viterbi_first_emission_missing),
+]

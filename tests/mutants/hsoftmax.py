@@ -93,3 +93,78 @@ MUTANTS = [
     Mutant("hsoftmax.hs_probabilities", "node id taken as the depth", hs_node_by_depth),
     Mutant("hsoftmax.hs_probabilities", "mean of the branch probabilities, renormalised", hs_sum_not_product),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def huffman_lengths_with_rank_bits(freqs):
+    """Huffman's (optimal) lengths, but each code is the binary of the word's rank among the words of
+    its length: Kraft's equality holds, the code is not prefix-free."""
+    seen: dict = {}
+    out = []
+    for c in R.huffman_codes(freqs):
+        r = seen.get(len(c), 0)
+        seen[len(c)] = r + 1
+        out.append([int(b) for b in format(r, f"0{len(c)}b")])
+    return out
+
+
+def huffman_bits_leaf_to_root(freqs):
+    """Bits collected walking up from the leaf and never reversed (suffix-free, not prefix-free)."""
+    return [c[::-1] for c in R.huffman_codes(freqs)]
+
+
+def huffman_sorted_once(freqs):
+    """Sorts once, then always merges the first two and appends the merged node at the END of the list."""
+    items = sorted([(float(f), (w,)) for w, f in enumerate(freqs)], key=lambda t: t[0])
+    codes = [[] for _ in items]
+    while len(items) > 1:
+        (w0, l0), (w1, l1) = items[0], items[1]
+        for w in l0:
+            codes[w].insert(0, 0)
+        for w in l1:
+            codes[w].insert(0, 1)
+        items = items[2:] + [(w0 + w1, l0 + l1)]
+    return codes
+
+
+def huffman_merged_weight_max(freqs):
+    """The merged node pushed back with max(w0, w1) instead of w0 + w1."""
+    heap = [(float(f), w, (w,)) for w, f in enumerate(freqs)]
+    heapq.heapify(heap)
+    codes = [[] for _ in heap]
+    k = len(heap)
+    while len(heap) > 1:
+        w0, _, l0 = heapq.heappop(heap)
+        w1, _, l1 = heapq.heappop(heap)
+        for w in l0:
+            codes[w].insert(0, 0)
+        for w in l1:
+            codes[w].insert(0, 1)
+        heapq.heappush(heap, (max(w0, w1), k, l0 + l1))
+        k += 1
+    return codes
+
+
+def hs_code_read_backwards(v_c, node_vecs, codes, paths):
+    """The code read leaf first against the root-first path."""
+    return R.hs_probabilities(v_c, node_vecs, [list(c)[::-1] for c in codes], paths)
+
+
+def hs_bit1_complement_only_if_positive(v_c, node_vecs, codes, paths):
+    """Bit 1 takes 1 - σ(u) only where u > 0, σ(u) elsewhere."""
+    u = np.asarray(node_vecs) @ np.asarray(v_c)
+    sig = 1 / (1 + np.exp(-u))
+    return np.array([np.prod([sig[n] if b == 0 or u[n] <= 0 else 1 - sig[n] for b, n in zip(c, p)])
+                     for c, p in zip(codes, paths)])
+
+
+MUTANTS += [
+    Mutant("hsoftmax.huffman_codes", "optimal lengths, rank bits (not prefix-free)", huffman_lengths_with_rank_bits),
+    Mutant("hsoftmax.huffman_codes", "bits leaf to root (not reversed)", huffman_bits_leaf_to_root),
+    Mutant("hsoftmax.huffman_codes", "sorted once, merged node appended at the end", huffman_sorted_once),
+    Mutant("hsoftmax.huffman_codes", "merged weight max(w0, w1)", huffman_merged_weight_max),
+    Mutant("hsoftmax.hs_probabilities", "code read leaf first", hs_code_read_backwards),
+    Mutant("hsoftmax.hs_probabilities", "bit 1 complemented only where u > 0", hs_bit1_complement_only_if_positive),
+]

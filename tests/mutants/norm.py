@@ -136,3 +136,145 @@ MUTANTS = [
     Mutant("norm.layernorm_backward", "missing the variance term", ln_backward_no_var_term),
     Mutant("norm.layernorm_backward", "missing the variance term (sympy)", ln_backward_no_var_term, oracle="sympy"),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def ln_unbiased(x, gamma, beta, eps):
+    """np.var(ddof=1) per row (torch.var's default); nan for D = 1."""
+    mu = x.mean(1, keepdims=True)
+    with np.errstate(all="ignore"):
+        var = ((x - mu) ** 2).sum(1, keepdims=True) / (x.shape[1] - 1)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def ln_unbiased_guarded(x, gamma, beta, eps):
+    """The unbiased row variance, guarded against D = 1 (so no nan gives it away)."""
+    mu, var = _stats(x, (1,), eps, ddof=1 if x.shape[1] > 1 else 0)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def bn_sqrt_eps_added_to_std(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps)
+    return gamma * (x - mu) / (np.sqrt(var) + np.sqrt(eps)) + beta
+
+
+def bn_over_features(x, gamma, beta, eps):
+    mu, var = _stats(x, (1,), eps)  # BatchNorm with LayerNorm's axis
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def bn_backward_dgamma_from_x(x, gamma, beta, eps, dy):
+    dx, _, db = R.batchnorm_backward(x, gamma, beta, eps, dy)
+    return dx, (dy * x).sum(0), db  # Σ dy·x, not Σ dy·x̂
+
+
+def bn_backward_dbeta_mean(x, gamma, beta, eps, dy):
+    dx, dg, _ = R.batchnorm_backward(x, gamma, beta, eps, dy)
+    return dx, dg, dy.mean(0)
+
+
+def bn_backward_unbiased(x, gamma, beta, eps, dy):
+    mu, var = _stats(x, (0,), eps, ddof=1)
+    n = x.shape[0]
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    return gamma * s / n * (n * dy - dy.sum(0) - xh * (dy * xh).sum(0)), (dy * xh).sum(0), dy.sum(0)
+
+
+def bn_backward_staged_eps_outside(x, gamma, beta, eps, dy):
+    """The staged (dvar, dmu) backward of y = γ(x-μ)/(√σ² + eps) + β: eps outside the root."""
+    n = x.shape[0]
+    mu, var = _stats(x, (0,), eps)
+    xc = x - mu
+    std = np.sqrt(var) + eps
+    dxh = dy * gamma
+    with np.errstate(all="ignore"):
+        dvar = np.where(var > 0, -(dxh * xc).sum(0) / std ** 2 * 0.5 / np.sqrt(var), 0.0)
+    dmu = -(dxh / std).sum(0) + dvar * (-2 * xc).mean(0)
+    return dxh / std + dvar * 2 * xc / n + dmu / n, (dy * xc / std).sum(0), dy.sum(0)
+
+
+def bn_backward_xc_in_var_term(x, gamma, beta, eps, dy):
+    """x - μ instead of x̂ as the factor of the variance term (an s lost)."""
+    n = x.shape[0]
+    mu, var = _stats(x, (0,), eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xc = x - mu
+    xh = xc * s
+    return gamma * s / n * (n * dy - dy.sum(0) - xc * (dy * xh).sum(0)), (dy * xh).sum(0), dy.sum(0)
+
+
+def bn2d_m_is_batch_size(x, gamma, beta, eps, dy):
+    """Statistics over (N, H, W), but m = N in the backward formula."""
+    axes = (0, 2, 3)
+    mu, var = _stats(x, axes, eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    m = x.shape[0]
+    dx = gamma.reshape(1, -1, 1, 1) * s / m * (m * dy - dy.sum(axes, keepdims=True) - xh * (dy * xh).sum(axes, keepdims=True))
+    return dx, (dy * xh).sum(axes), dy.sum(axes)
+
+
+def bn2d_stats_over_nc(x, gamma, beta, eps, dy):
+    """Statistics per pixel over (N, C)."""
+    axes = (0, 1)
+    mu, var = _stats(x, axes, eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    m = x.shape[0] * x.shape[1]
+    g = gamma.reshape(1, -1, 1, 1) * dy
+    dx = s / m * (m * g - g.sum(axes, keepdims=True) - xh * (g * xh).sum(axes, keepdims=True))
+    return dx, (dy * xh).sum((0, 2, 3)), dy.sum((0, 2, 3))
+
+
+def running_var_plus_eps(rm, rv, x, m):
+    """The running variance tracks var + eps (the normalisation's denominator)."""
+    return (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * (x.var(0, ddof=1) + 1e-5)
+
+
+def running_var_debiased_backwards(rm, rv, x, m):
+    n = x.shape[0]
+    return (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.var(0) * (n - 1) / n  # N/(N-1) inverted
+
+
+def ln_backward_dgamma_with_batch_stats(x, gamma, beta, eps, dy):
+    dx, _, db = R.layernorm_backward(x, gamma, beta, eps, dy)
+    mu, var = _stats(x, (0,), eps)  # x̂ of BatchNorm in dgamma
+    return dx, (dy * (x - mu) / np.sqrt(var + eps)).sum(0), db
+
+
+def ln_backward_eps_outside(x, gamma, beta, eps, dy):
+    """Right forward statistics, but s = 1/(√σ² + eps) in the backward."""
+    d = x.shape[1]
+    mu, var = _stats(x, (1,), eps)
+    xh = (x - mu) / np.sqrt(var + eps)
+    g = dy * gamma
+    s = 1.0 / (np.sqrt(var) + eps)
+    dx = s / d * (d * g - g.sum(1, keepdims=True) - xh * (g * xh).sum(1, keepdims=True))
+    return dx, (dy * xh).sum(0), dy.sum(0)
+
+
+def ln_backward_no_gamma_in_dx(x, gamma, beta, eps, dy):
+    return R.layernorm_backward(x, np.ones_like(gamma), beta, eps, dy)
+
+
+MUTANTS += [
+    Mutant("norm.layernorm_forward", "unbiased row variance (nan at D = 1)", ln_unbiased),
+    Mutant("norm.layernorm_forward", "unbiased row variance, D = 1 guarded", ln_unbiased_guarded),
+    Mutant("norm.batchnorm_forward", "√eps added to the standard deviation", bn_sqrt_eps_added_to_std),
+    Mutant("norm.batchnorm_forward", "statistics over the features (LayerNorm's axis)", bn_over_features),
+    Mutant("norm.batchnorm_backward", "dgamma = Σ dy·x", bn_backward_dgamma_from_x),
+    Mutant("norm.batchnorm_backward", "dbeta = mean of dy", bn_backward_dbeta_mean),
+    Mutant("norm.batchnorm_backward", "unbiased variance in the backward", bn_backward_unbiased),
+    Mutant("norm.batchnorm_backward", "staged backward with eps outside the root", bn_backward_staged_eps_outside),
+    Mutant("norm.batchnorm_backward", "x - μ instead of x̂ in the variance term", bn_backward_xc_in_var_term),
+    Mutant("norm.batchnorm2d_backward", "m = N instead of N·H·W", bn2d_m_is_batch_size),
+    Mutant("norm.batchnorm2d_backward", "statistics over (N, C)", bn2d_stats_over_nc),
+    Mutant("norm.batchnorm_running_update", "running_var tracks var + eps", running_var_plus_eps),
+    Mutant("norm.batchnorm_running_update", "N/(N-1) correction inverted", running_var_debiased_backwards),
+    Mutant("norm.layernorm_backward", "dgamma with BatchNorm's x̂", ln_backward_dgamma_with_batch_stats),
+    Mutant("norm.layernorm_backward", "eps outside the root in the backward", ln_backward_eps_outside),
+    Mutant("norm.layernorm_backward", "dx without γ", ln_backward_no_gamma_in_dx),
+]

@@ -164,3 +164,82 @@ MUTANTS = [
     Mutant("optim.adam_step", "returns the bias-corrected moments as state", adam_returns_corrected_state),
     Mutant("optim.adam_step", "m updated in place", adam_in_place),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def adam_t_incremented_inside(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    t = t + 1  # "t += 1" at the top of the step, as in a training loop (t is already 1-based)
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1 ** t, c2=1 - beta2 ** t)
+
+
+def adam_paper_efficient_form(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    """The Adam paper's "more efficient" order: lr_t = lr·√(1−β2^t)/(1−β1^t), θ −= lr_t·m/(√s + eps):
+    eps is then effectively eps·√(1−β2^t) of the contract's rule (differs for small s)."""
+    m = beta1 * m + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad * grad
+    lr_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return theta - lr_t * m / (np.sqrt(s) + eps), m, s
+
+
+def adam_beta1_in_both_corrections(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    return _adam(theta, grad, m, s, t, lr, beta1, beta2, eps, c1=1 - beta1 ** t, c2=1 - beta1 ** t)
+
+
+def adam_missing_parentheses(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad * grad
+    with np.errstate(all="ignore"):
+        return theta - lr * (m / (1 - beta1 ** t)) / np.sqrt(s / (1 - beta2 ** t)) + eps, m, s
+
+
+def adagrad_missing_parentheses(theta, grad, s, lr, eps):
+    s = s + grad * grad
+    with np.errstate(all="ignore"):
+        return theta - lr * grad / np.sqrt(s) + eps, s
+
+
+def rmsprop_eps_squared_in_root(theta, grad, s, lr, beta, eps):
+    s = beta * s + (1 - beta) * grad * grad
+    return theta - lr * grad / np.sqrt(s + eps * eps), s
+
+
+def rmsprop_max_with_eps(theta, grad, s, lr, beta, eps):
+    s = beta * s + (1 - beta) * grad * grad
+    return theta - lr * grad / np.maximum(np.sqrt(s), eps), s
+
+
+def momentum_sign_flipped(theta, grad, m, lr, beta):
+    m = beta * m - lr * grad  # m <- beta m - lr g, theta <- theta + m: the returned m has the opposite sign
+    return theta + m, m
+
+
+def nag_lookahead_without_beta(theta, grad_fn, m, lr, beta):
+    m = beta * m + lr * grad_fn(theta - m)
+    return theta - m, m
+
+
+def nag_gradient_at_theta_reformulated(theta, grad_fn, m, lr, beta):
+    g = grad_fn(theta)  # "theta -= beta m_new + lr g": the reformulation for phi, applied to theta
+    m2 = beta * m + lr * g
+    return theta - beta * m2 - lr * g, m2
+
+
+def sgd_float32(theta, grad, lr):
+    return (theta - lr * grad).astype(np.float32)
+
+
+MUTANTS += [
+    Mutant("optim.adam_step", "t incremented inside the step", adam_t_incremented_inside),
+    Mutant("optim.adam_step", "the paper's efficient form (eps not rescaled)", adam_paper_efficient_form),
+    Mutant("optim.adam_step", "beta1 in both bias corrections", adam_beta1_in_both_corrections),
+    Mutant("optim.adam_step", "... / sqrt(s_hat) + eps (missing parentheses)", adam_missing_parentheses),
+    Mutant("optim.adagrad_step", "... / sqrt(s) + eps (missing parentheses)", adagrad_missing_parentheses),
+    Mutant("optim.rmsprop_step", "sqrt(s + eps²)", rmsprop_eps_squared_in_root),
+    Mutant("optim.rmsprop_step", "max(sqrt(s), eps)", rmsprop_max_with_eps),
+    Mutant("optim.momentum_step", "m = beta*m - lr*g, theta + m", momentum_sign_flipped),
+    Mutant("optim.nag_step", "look-ahead theta - m (no beta)", nag_lookahead_without_beta),
+    Mutant("optim.nag_step", "gradient at theta, theta -= beta*m_new + lr*g", nag_gradient_at_theta_reformulated),
+    Mutant("optim.sgd_step", "float32 result", sgd_float32, verdict="wrong shape or type"),
+]

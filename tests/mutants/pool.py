@@ -107,3 +107,102 @@ MUTANTS = [
     Mutant("pool.kmax_pool_backward", "dy in value order", kmax_bw_value_order),
     Mutant("pool.kmax_pool_backward", "dy split over tied positions", kmax_bw_split_ties),
 ]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def maxpool_bw_unravel_by_stride(x, k, stride, dy):
+    """The flat argmax of a k×k window unravelled with divmod(·, stride) instead of divmod(·, k)."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for i, j, w in _windows(x, k, stride):
+        am = w.reshape(w.shape[0], w.shape[1], -1).argmax(-1)
+        for n in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                a, b = divmod(int(am[n, c]), stride)
+                dx[n, c, i * stride + min(a, k - 1), j * stride + min(b, k - 1)] += dy[n, c, i, j]
+    return dx
+
+
+def maxpool_bw_split_then_divide_by_windows(x, k, stride, dy):
+    """Each window's dy given to all its tied maxima, then every position divided by the number of
+    windows that hold it as a maximum: a "normalisation" that is right only without ties and overlaps."""
+    x = np.asarray(x, dtype=np.float64)
+    dx, cnt = np.zeros_like(x), np.zeros_like(x)
+    for i, j, w in _windows(x, k, stride):
+        m = w == w.max(axis=(2, 3), keepdims=True)
+        dx[:, :, i * stride:i * stride + k, j * stride:j * stride + k] += m * dy[:, :, i:i + 1, j:j + 1]
+        cnt[:, :, i * stride:i * stride + k, j * stride:j * stride + k] += m
+    return dx / np.maximum(cnt, 1)
+
+
+def avgpool_bw_repeat_upsample(x, k, stride, dy):
+    """np.repeat upsampling of dy / k² (right only for stride == k), cropped into x's shape."""
+    x = np.asarray(x, dtype=np.float64)
+    up = np.repeat(np.repeat(dy, k, axis=2), k, axis=3) / (k * k)
+    dx = np.zeros_like(x)
+    h, w = min(up.shape[2], x.shape[2]), min(up.shape[3], x.shape[3])
+    dx[:, :, :h, :w] = up[:, :, :h, :w]
+    return dx
+
+
+def _kth(row, k):
+    return np.sort(row)[::-1][k - 1]
+
+
+def kmax_mask_first_k(x, k):
+    """Keeps x >= the k-th largest (every tied value) and truncates to the first k in time order:
+    drops a larger value that comes after the tied ones."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape[:2] + (k,))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            row = x[n, c]
+            out[n, c] = row[row >= _kth(row, k)][:k]
+    return out
+
+
+def kmax_above_then_kth(x, k):
+    """The values above the k-th largest (in time order), then copies of the k-th largest at the end."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape[:2] + (k,))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            row = x[n, c]
+            gt = row[row > _kth(row, k)]
+            out[n, c] = np.concatenate([gt, np.full(k - gt.size, _kth(row, k))])
+    return out
+
+
+def kmax_bw_mask_first_k(x, k, dy):
+    """dy to the first k positions (time order) with x >= the k-th largest: the backward of kmax_mask_first_k."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            pos = np.flatnonzero(x[n, c] >= _kth(x[n, c], k))[:k]
+            dx[n, c, pos] = dy[n, c, :pos.size]
+    return dx
+
+
+def kmax_bw_every_tie_gets_dy(x, k, dy):
+    """Every position >= the k-th largest gets a dy (time order); surplus tied positions repeat the last one."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for j, p in enumerate(np.flatnonzero(x[n, c] >= _kth(x[n, c], k))):
+                dx[n, c, p] = dy[n, c, min(j, k - 1)]
+    return dx
+
+
+MUTANTS += [
+    Mutant("pool.maxpool2d_backward", "argmax unravelled with the stride instead of k", maxpool_bw_unravel_by_stride),
+    Mutant("pool.maxpool2d_backward", "dy to every tied maximum, divided by the count of windows", maxpool_bw_split_then_divide_by_windows),
+    Mutant("pool.avgpool2d_backward", "np.repeat upsampling (stride == k assumed)", avgpool_bw_repeat_upsample),
+    Mutant("pool.kmax_pool", "x >= k-th largest, first k in time order", kmax_mask_first_k),
+    Mutant("pool.kmax_pool", "values above the k-th largest, then the k-th largest appended", kmax_above_then_kth),
+    Mutant("pool.kmax_pool_backward", "x >= k-th largest, first k in time order", kmax_bw_mask_first_k),
+    Mutant("pool.kmax_pool_backward", "every tied position gets a dy", kmax_bw_every_tie_gets_dy),
+]
