@@ -17,9 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from checks import registry
-from checks.engine import check, local_caller
-from tests.test_grader_mutants import _first_failure
+from tests.judging import assert_full_marks
+
 
 # ---------------------------------------------------------------- numpy stand-ins for scipy.special
 
@@ -613,10 +612,5 @@ EQUIVALENT = EQUIVALENT_1 + EQUIVALENT_2
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("formula_id, fn", [pytest.param(i, f, id=f"{i}-{f.__name__}") for i, f in EQUIVALENT])
-def test_correct_but_different_implementation_passes(formula_id, fn):
-    f = registry.get(formula_id)
-    for o in f.oracles:
-        res = check(f, o, local_caller(fn, f.fn_name, fresh_outputs=f.fresh_outputs), profile="grade")
-        assert res.passed, res.message
-    failure = _first_failure(formula_id, fn)
-    assert failure is None, failure.message
+def test_correct_but_different_implementation_gets_full_marks(formula_id, fn):
+    assert_full_marks(formula_id, fn)
