@@ -509,3 +509,16 @@ def evaluate_all(entries, profile: str | None = None, progress: Callable[[AuditE
             progress(e)
         out.append(evaluate(e, profile))
     return out
+
+
+def collector(file: str):
+    """(entries, entry): the list a notes module fills and the function that adds an
+    ``AuditEntry`` of ``file`` to it (``entry(id=..., location=..., ...)``)."""
+    entries: list[AuditEntry] = []
+
+    def entry(**kw) -> AuditEntry:
+        e = AuditEntry(file=file, **kw)
+        entries.append(e)
+        return e
+
+    return entries, entry

@@ -10,18 +10,11 @@ import math
 import numpy as np
 
 from checks.audit.common import EXACT, EXPONENT, LOOSE, TIGHT, R, fit_exponents, flops, ref, sigmoid, softmax, sweep
-from checks.audit.model import FILES, AuditEntry, Truth
+from checks.audit.model import FILES, collector, Truth
 from checks.strategies import array, st, with_ties
 from checks.torchlib import F, N, T, torch
 
-FILE = FILES["001"]
-ENTRIES: list[AuditEntry] = []
-
-
-def entry(**kw) -> AuditEntry:
-    e = AuditEntry(file=FILE, **kw)
-    ENTRIES.append(e)
-    return e
+ENTRIES, entry = collector(FILES["001"])
 
 
 # =====================================================================

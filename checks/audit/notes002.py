@@ -12,18 +12,11 @@ import math
 import numpy as np
 
 from checks.audit.common import EXACT, EXPONENT, LOOSE, TIGHT, R, fit_exponents, flops, ref, sigmoid, softmax, sweep
-from checks.audit.model import FILES, AuditEntry, Tolerance, Truth
+from checks.audit.model import FILES, collector, Tolerance, Truth
 from checks.strategies import Case, array, reals, st
 from checks.torchlib import F, N, T, torch
 
-FILE = FILES["002"]
-ENTRIES: list[AuditEntry] = []
-
-
-def entry(**kw) -> AuditEntry:
-    e = AuditEntry(file=FILE, **kw)
-    ENTRIES.append(e)
-    return e
+ENTRIES, entry = collector(FILES["002"])
 
 
 #: "eps -> 0" where the reference requires eps > 0: sqrt(s + 1e-300) == sqrt(s) in float64 for s > 1e-284

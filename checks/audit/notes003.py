@@ -17,20 +17,13 @@ import numpy as np
 
 from checks.audit import lstm1997 as L
 from checks.audit.common import EXACT, TIGHT, R
-from checks.audit.model import FILES, AuditEntry, Truth
+from checks.audit.model import FILES, collector, Truth
 from checks.strategies import Case, st
 from checks.torchlib import F, N, T, torch
 
-FILE = FILES["003"]
-ENTRIES: list[AuditEntry] = []
+ENTRIES, entry = collector(FILES["003"])
 
 _MEMO: dict = {}
-
-
-def entry(**kw) -> AuditEntry:
-    e = AuditEntry(file=FILE, **kw)
-    ENTRIES.append(e)
-    return e
 
 
 def _run(p, x, target):

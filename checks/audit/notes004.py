@@ -11,18 +11,11 @@ import math
 import numpy as np
 
 from checks.audit.common import EXACT, LOOSE, TIGHT, R, ref, sigmoid, softmax
-from checks.audit.model import FILES, AuditEntry, Tolerance, Truth
+from checks.audit.model import FILES, collector, Tolerance, Truth
 from checks.strategies import Case, array, st
 from checks.torchlib import F, N, T, torch
 
-FILE = FILES["004"]
-ENTRIES: list[AuditEntry] = []
-
-
-def entry(**kw) -> AuditEntry:
-    e = AuditEntry(file=FILE, **kw)
-    ENTRIES.append(e)
-    return e
+ENTRIES, entry = collector(FILES["004"])
 
 
 def _i(lo, hi):
