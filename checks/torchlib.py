@@ -40,3 +40,16 @@ def N(t):
 
 def F():
     return torch().nn.functional
+
+
+def vjp(f, dy, *arrays):
+    """Gradients of Σ dy·f(*arrays) w.r.t. every array, by one autograd backward.
+
+    ``f`` takes float64 tensors; the result is one numpy array per input (a
+    tuple when there are several). This is what every "autograd with a random
+    upstream gradient" oracle computes.
+    """
+    ts = [T(a, grad=True) for a in arrays]
+    f(*ts).backward(T(dy))
+    grads = tuple(N(t.grad) if t.grad is not None else N(torch().zeros_like(t)) for t in ts)
+    return grads if len(grads) > 1 else grads[0]

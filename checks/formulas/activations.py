@@ -9,7 +9,7 @@ from checks import sym
 from checks.compare import Tol, assert_array_close, assert_between
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st, with_zeros
-from checks.torchlib import N, T, F, torch
+from checks.torchlib import N, T, F, torch, vjp
 
 # ---------------------------------------------------------------- strategies
 
@@ -65,23 +65,17 @@ def _t_backward(f):
     """dx of ``f`` (torch ops on one tensor) by autograd, with the drawn upstream gradient dy."""
 
     def oracle(x, dy):
-        xt = T(x, grad=True)
-        f(xt).backward(T(dy))
-        return N(xt.grad)
+        return vjp(f, dy, x)
 
     return oracle
 
 
 def _t_leaky(x, a, dy):
-    xt = T(x, grad=True)
-    F().leaky_relu(xt, negative_slope=float(a)).backward(T(dy))
-    return N(xt.grad)
+    return vjp(lambda t: F().leaky_relu(t, negative_slope=float(a)), dy, x)
 
 
 def _t_prelu(x, a, dy):
-    xt, at = T(x, grad=True), T(a, grad=True)
-    F().prelu(xt, at).backward(T(dy))
-    return N(xt.grad), N(at.grad)
+    return vjp(F().prelu, dy, x, a)
 
 
 # ---------------------------------------------------------------- SymPy oracles

@@ -7,7 +7,7 @@ import reference as ref
 from checks.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import F, N, T
+from checks.torchlib import F, N, T, vjp
 
 
 @st.composite
@@ -30,9 +30,7 @@ def _t_rebuild(x, w, b):
 
 
 def _t_backward(x, w, b, dy):
-    xt, wt, bt = T(x, grad=True), T(w, grad=True), T(b, grad=True)
-    F().conv2d(xt, wt[:, :, None, None], bt).backward(T(dy))
-    return N(xt.grad), N(wt.grad), N(bt.grad)
+    return vjp(lambda xt, wt, bt: F().conv2d(xt, wt[:, :, None, None], bt), dy, x, w, b)
 
 
 _SRC = Source("001", "A6.1", "1×1 conv: y[n,o] = Σ_c w[o,c] x[n,c] + b[o] at every pixel", "1. 改变通道数 当卷积核的个数大于或小于输入通道数时，可以改变输出的通道数")

@@ -26,7 +26,7 @@ import reference.pool as ref
 from checks.compare import Tol, Verdict, assert_array_close, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, hnp, st
-from checks.torchlib import F, N, T, torch
+from checks.torchlib import F, N, T, torch, vjp
 
 # ---------------------------------------------------------------- strategies
 
@@ -112,28 +112,20 @@ def _t_maxpool_unfold(x, k, stride):
 
 
 def _t_maxpool_bw(x, k, stride, dy):
-    xt = T(x, grad=True)
-    F().max_pool2d(xt, k, stride).backward(T(dy))
-    return N(xt.grad)
+    return vjp(lambda t: F().max_pool2d(t, k, stride), dy, x)
 
 
 def _t_maxpool_unfold_bw(x, k, stride, dy):
     """autograd of unfold + amax: splits dy EVENLY over a window's tied maxima (another valid subgradient)."""
-    xt = T(x, grad=True)
-    _unfold(xt, k, stride).amax(dim=(-1, -2)).backward(T(dy))
-    return N(xt.grad)
+    return vjp(lambda t: _unfold(t, k, stride).amax(dim=(-1, -2)), dy, x)
 
 
 def _t_avgpool_bw(x, k, stride, dy):
-    xt = T(x, grad=True)
-    F().avg_pool2d(xt, k, stride).backward(T(dy))
-    return N(xt.grad)
+    return vjp(lambda t: F().avg_pool2d(t, k, stride), dy, x)
 
 
 def _t_avgpool_unfold_bw(x, k, stride, dy):
-    xt = T(x, grad=True)
-    _unfold(xt, k, stride).mean(dim=(-1, -2)).backward(T(dy))
-    return N(xt.grad)
+    return vjp(lambda t: _unfold(t, k, stride).mean(dim=(-1, -2)), dy, x)
 
 
 def _t_kmax_index(xt, k):
