@@ -97,7 +97,7 @@ def cmd_verify(args) -> int:
         fs = registry.select(group=args.group, ids=args.ids)
         impl = load_impl(args.impl)
     except (ValueError, KeyError, ImplLoadError) as e:
-        console.print(f"[red]error:[/red] {e}")
+        console.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) and e.args else e}", markup=True, highlight=False)
         return 2
     families = sorted({o.family for f in fs for o in f.oracles})
     if args.oracle and args.oracle not in families:
@@ -194,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except (ValueError, KeyError, OSError) as e:  # bad input: a clear message, never a traceback
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        if isinstance(e, FileExistsError):
+            msg = f"{e.filename}: the file exists; choose another name (nothing is overwritten)"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -269,3 +269,19 @@ def test_cli_list_json_and_verify(tmp_path):
     r = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "conv", "--profile", "dev", "--impl", str(wrong)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1 and "conv.conv1x1 vs torch:F.conv2d" in r.stdout and "not implemented" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["list", "--group", "bogus"], "--group 'bogus': no such group"),
+        (["verify", "--id", "nope.x"], "unknown formula id 'nope.x'"),
+        (["verify", "--profile", "nope"], "--profile='nope': unknown profile"),
+        (["template", "--out", "README.md"], "README.md: the file exists"),
+    ],
+)
+def test_cli_bad_input_is_a_clear_error_not_a_traceback(argv, says):
+    r = subprocess.run([sys.executable, "-m", "checks.cli", *argv], capture_output=True, text=True, cwd=ROOT)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out
+    assert says in out and "Traceback" not in out, out
