@@ -7,14 +7,32 @@
 The batch preparation (grading cases + expected answers) is cached on disk
 (checks.grader.cache); --no-cache prepares afresh and neither reads nor writes it.
 
-Exit codes: 0 graded (whatever the grades), 2 bad command-line input.
+Exit codes: 0 graded (whatever the grades), 2 bad command-line input, 130 / 143
+interrupted by SIGINT / SIGTERM.
+
+Names: a directory is listed with bytes-safe names (any file name, UTF-8 or
+not); every entry whose name ends with ".py" (any case) is a row: a regular
+file is graded, anything else (a symbolic link, a directory, a FIFO...) is
+status "unreadable" with the reason. Rows are keyed by
+:func:`checks.grader.report.unique_keys` (the CSV's "submission" column, the
+JSON file names); the CSV's "file" column keeps the name, escaped readably.
+
+Interruption: SIGINT and SIGTERM stop the batch (the handlers raise in the
+main thread; grading runs in worker threads). The grader is closed (workers
+killed, temporary directories removed), then what was completely graded is
+written: the CSV has every row, those not graded with status "not graded"
+and empty scores; a results.json is written only for the graded ones. One
+line on stderr says so; the exit code is 128 + the signal number.
 """
 
 from __future__ import annotations
 
 from checks.cli import _console
 
+import contextlib
 import os
+import signal
+import threading
 import time
 
 
@@ -48,14 +66,26 @@ class UsageError(Exception):
 
 
 def _expand(paths: list[str]) -> list[str]:
+    """The submissions: files as given, directories listed (bytes-safe names, sorted by their bytes).
+
+    In a directory every entry named ``*.py`` (any case) counts, whatever its
+    type: the grader gives what is not a regular file a status. A file given
+    on the command line is passed on as it is (a link, a FIFO: a status too);
+    a directory given on the command line is listed even through a link.
+    """
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            files = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".py") and os.path.isfile(os.path.join(p, f)))
-            if not files:
+            bp = os.fsencode(p)
+            try:
+                with os.scandir(bp) as it:
+                    names = sorted(e.name for e in it if e.name.lower().endswith(b".py"))
+            except OSError as e:
+                raise UsageError(f"{p!r}: cannot list the directory: {e.strerror or e}") from None
+            if not names:
                 raise UsageError(f"{p!r}: the directory holds no .py file")
-            out += files
-        elif os.path.isfile(p):
+            out += [os.fsdecode(os.path.join(bp, n)) for n in names]
+        elif os.path.lexists(p):
             out.append(p)
         else:
             raise UsageError(f"{p!r}: no such file or directory")
@@ -104,6 +134,10 @@ def _options(args):
 
 
 def cmd_grade(args) -> int:
+    from rich.markup import escape
+
+    from checks.grader import report
+    from checks.grader.source import display_name
 
     err = _console(stderr=True)
     try:
@@ -131,77 +165,303 @@ def cmd_grade(args) -> int:
                     os.makedirs(args.json_dir)
                 except OSError as e:
                     raise UsageError(f"--json-dir {args.json_dir!r}: cannot create the directory: {e.strerror}") from None
-            stems = {}
-            for f in files:
-                s = os.path.splitext(os.path.basename(f))[0]
-                if s in stems:
-                    raise UsageError(f"--json-dir: {stems[s]!r} and {f!r} would both write {s}.json; rename one")
-                stems[s] = f
-        names = [os.path.basename(f) for f in files]
-        if args.out and len(set(names)) != len(names):
+        names = [display_name(os.path.basename(f)) for f in files]
+        if (args.out or args.json_dir) and len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
-            raise UsageError(f"--out: several submissions are named {dup}; the CSV names rows by file name, rename them")
+            raise UsageError(f"several submissions are named {dup}; the CSV and the JSON files name them by "
+                             "file name, rename them")
+        keys = report.unique_keys(names, [display_name(f) for f in files])
         rub, profile, ids = _options(args)
     except UsageError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(report._clean(str(e)))}", highlight=False)
         return 2
-    return _run(args, files, batch, rub, profile, ids, err)
+    return _run(args, files, keys, batch, rub, profile, ids, err)
 
 
-def _run(args, files, batch, rub, profile, ids, err) -> int:
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised in the main thread by :class:`_Interrupts`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def signame(self) -> str:
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+
+class _Interrupts:
+    """SIGINT / SIGTERM raise :class:`Interrupted` in the main thread, once; the old handlers come back on exit.
+
+    Inside :meth:`deferred` a signal is only recorded and raised when the
+    block ends (starting the zygote, writing the outputs: never half done).
+    After the first raise further signals are ignored, so the cleanup runs
+    to its end. Outside the main thread (an embedding program) nothing is
+    installed.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._raised = False
+        self._defer = 0
+        self._old: dict = {}
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            for s in self.SIGNALS:
+                try:
+                    self._old[s] = signal.signal(s, self._handle)
+                except (ValueError, OSError):
+                    pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+        self._old = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._defer or self._raised:
+            return
+        self._raised = True
+        raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self._defer += 1
+        try:
+            yield
+        finally:
+            self._defer -= 1
+        if not self._defer and self.signum is not None and not self._raised:
+            self._raised = True
+            raise Interrupted(self.signum)
+
+
+def _batch_grader_class():
+    from checks.grader.grade import Grader
+
+    class BatchGrader(Grader):
+        """A Grader that cannot be restarted once closed (a thread still grading gets an error, not a new zygote)."""
+
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            self._life = threading.Lock()
+            self._closing = False
+
+        def _ensure(self) -> None:
+            with self._life:
+                if self._closing:
+                    raise RuntimeError("the grader is shutting down")
+                super()._ensure()
+
+        def close(self) -> None:
+            with self._life:
+                self._closing = True
+            super().close()
+
+    return BatchGrader
+
+
+def _grade_all(grader, files: list[str], results: list, on_done, stop: threading.Event, lock: threading.Lock) -> list:
+    """Grade ``files`` into ``results`` in ``grader.jobs`` threads; the main thread only waits (and takes the signals).
+
+    A result is recorded only if ``stop`` was not set when it was finished
+    (after ``stop`` the grader is being closed under the threads: what they
+    return then is not a grade).
+    """
+    from checks.compare import Verdict
+    from checks.grader.source import display_name
+
+    todo = iter(range(len(files)))
+
+    def work() -> None:
+        while not stop.is_set():
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            try:
+                r = grader.grade_file(files[i])
+            except Exception as e:  # grade_file never raises but when the grader is shut down
+                if stop.is_set():
+                    return
+                r = grader._all_zero(display_name(os.path.basename(files[i])), files[i], "grader error",
+                                     f"the grader failed on this submission: {type(e).__name__}: {e}", Verdict.ERROR)
+            with lock:
+                if stop.is_set():
+                    return
+                results[i] = r
+                if on_done is not None:
+                    on_done(r)
+
+    threads = [threading.Thread(target=work, name=f"formulacheck-grade-{k}", daemon=True)
+               for k in range(max(1, min(grader.jobs, len(files))))]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.25)
+    except BaseException:
+        with lock:
+            stop.set()
+        raise
+    return results
+
+
+def _join(threads_of: str, seconds: float) -> None:
+    """Give the grading threads a moment to notice the shutdown (they are daemons: never waited for long)."""
+    end = time.monotonic() + seconds
+    for t in threading.enumerate():
+        if t.name.startswith(threads_of) and t is not threading.current_thread():
+            t.join(max(0.0, end - time.monotonic()))
+
+
+def _run(args, files, keys, batch, rub, profile, ids, err) -> int:
+    stage = ["preparing"]
+    with _Interrupts() as intr:
+        try:
+            return _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage)
+        except Interrupted as e:
+            what = {"preparing": "while preparing the grading cases: nothing graded, nothing written",
+                    "writing": "while writing the outputs (each output file is complete or absent)"}.get(
+                        stage[0], "after the outputs were written")
+            err.print(f"interrupted ({e.signame}) {what}", markup=False, highlight=False, soft_wrap=True)
+            return 128 + e.signum
+
+
+def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from checks.grader import report
-    from checks.grader.grade import Grader
 
     out = _console()
     t0 = time.perf_counter()
-    with err.status("preparing the grading cases...") as status:
-        def on_prepare(fid, k, n):
-            status.update(f"preparing the grading cases: {fid} ({k + 1}/{n})")
+    stop = threading.Event()
+    lock = threading.Lock()
+    interrupted: Interrupted | None = None
+    results: list = [None] * len(files)
+    grader = _batch_grader_class()(rub, profile=profile, ids=ids, jobs=args.jobs,
+                                   cache=not getattr(args, "no_cache", False))
+    with grader:  # closed (workers killed, temporary directories removed) before anything is written
+        with err.status("preparing the grading cases...") as status:
+            def on_prepare(fid, k, n):
+                status.update(f"preparing the grading cases: {fid} ({k + 1}/{n})")
 
-        grader = Grader(rub, profile=profile, ids=ids, jobs=args.jobs, on_prepare=on_prepare,
-                        cache=not getattr(args, "no_cache", False))
-        grader._ensure()
-    n_f = len(grader.formulas)
-    where = (f"{grader.cache_hits}/{n_f} from the cache {grader.cache_path}" if grader.cache_path
-             else "cache not used")
-    err.print(f"grading cases of {n_f} formulas prepared in {grader.prepare_seconds:.1f}s ({where})",
-              style="dim", markup=False, highlight=False, soft_wrap=True)
-    try:
-        if not batch:
-            res = grader.grade_many(files)[0]
+            grader.on_prepare = on_prepare
+            grader.prepare_batch()
+            with intr.deferred():  # the zygote and the job slots: started completely or not at all
+                grader._ensure()
+        try:
+            stage[0] = "grading"
+            n_f = len(grader.formulas)
+            where = (f"{grader.cache_hits}/{n_f} from the cache {grader.cache_path}" if grader.cache_path
+                     else "cache not used")
+            err.print(f"grading cases of {n_f} formulas prepared in {grader.prepare_seconds:.1f}s ({where})",
+                      style="dim", markup=False, highlight=False, soft_wrap=True)
+            if not batch:
+                _grade_all(grader, files, results, None, stop, lock)
+            else:
+                with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              TextColumn("{task.description}"), console=err, transient=False) as prog:
+                    task = prog.add_task("", total=len(files))
+
+                    def done(r):
+                        prog.update(task, advance=1, description=escape(
+                            f"{report._clean(r.name)}: {r.status} {report._num(r.score)}/{report._num(r.max_score)}"))
+
+                    _grade_all(grader, files, results, done, stop, lock)
+        except Interrupted as e:
+            with lock:  # no result is recorded from now on: the grader is closed under the threads
+                stop.set()
+            interrupted = e
+    if interrupted is not None:
+        _join("formulacheck-grade-", 3.0)
+    # every worker is dead: only now are the output files written
+    stage[0] = "writing"
+    with intr.deferred():
+        return _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage)
+
+
+def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage) -> int:
+    from checks.grader import report
+    from checks.grader.grade import SubmissionResult
+    from checks.grader.source import display_name
+
+    fids = [f.id for f in grader.formulas]
+    graded = [r for r in results if r is not None]
+    if interrupted is not None:
+        sig = interrupted.signame
+        rows = [r if r is not None else
+                SubmissionResult(display_name(os.path.basename(f)), f, status=report.NOT_GRADED,
+                                 message=f"the batch was interrupted ({sig}) before this submission was graded")
+                for f, r in zip(files, results)]
+    else:
+        rows = results
+    failed: list[str] = []
+
+    def write_json(path, r):
+        try:
+            report.write_json(path, r)
+        except OSError as e:
+            failed.append(f"{path}: {e.strerror or e}")
+
+    if not batch:
+        res = rows[0]
+        if interrupted is None:
             out.print(report.table(res))
             line = f"Total: {report._num(res.score)} / {report._num(res.max_score)}"
             if res.status != "ok":
                 line += f"   status: {res.status}: {res.message}"
-            out.print(line, markup=False, highlight=False)
+            out.print(report._clean(line), markup=False, highlight=False)
+        if res.status != report.NOT_GRADED:
             if args.json:
-                report.write_json(args.json, res)
+                write_json(args.json, res)
             if args.json_dir:
-                stem = os.path.splitext(os.path.basename(files[0]))[0]
-                report.write_json(os.path.join(args.json_dir, stem + ".json"), res)
-            return 0
-        with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=err, transient=False) as prog:
-            task = prog.add_task("", total=len(files))
-
-            def done(r):
-                prog.update(task, advance=1, description=f"{r.name}: {r.status} {report._num(r.score)}/{report._num(r.max_score)}")
-
-            results = grader.grade_many(files, on_done=done)
-    finally:
-        grader.close()
-    # every worker is dead: only now are the output files written
-    fids = [f.id for f in grader.formulas]
-    if args.out:
-        report.write_csv(args.out, results, fids)
-    if args.json_dir:
-        for f, r in zip(files, results):
-            stem = os.path.splitext(os.path.basename(f))[0]
-            report.write_json(os.path.join(args.json_dir, stem + ".json"), r)
-    out.print(report.batch_table(results))
-    n_ok = sum(r.status == "ok" for r in results)
-    out.print(f"{len(results)} submissions graded ({n_ok} ok) in {time.perf_counter() - t0:.1f}s"
-              + (f"; wrote {args.out}" if args.out else ""), markup=False, highlight=False)
-    return 0
+                write_json(os.path.join(args.json_dir, report.json_stem(keys[0]) + ".json"), res)
+    else:
+        if args.out:
+            report.write_csv(args.out, rows, fids, keys)
+        if args.json_dir:
+            for key, r in zip(keys, rows):
+                if r.status != report.NOT_GRADED:
+                    write_json(os.path.join(args.json_dir, report.json_stem(key) + ".json"), r)
+        if interrupted is None:
+            out.print(report.batch_table(rows))
+            n_ok = sum(r.status == "ok" for r in rows)
+            out.print(f"{len(rows)} submissions graded ({n_ok} ok) in {time.perf_counter() - t0:.1f}s"
+                      + (f"; wrote {args.out}" if args.out else ""), markup=False, highlight=False)
+    stage[0] = "done"
+    if failed:
+        err.print(report._clean(f"error: could not write {len(failed)} JSON file(s): {failed[0]}"),
+                  markup=False, highlight=False, soft_wrap=True)
+    if interrupted is not None:
+        n = len(files)
+        if not batch:
+            name = report._clean(rows[0].name)
+            if graded and args.json:
+                what = f"{name} was graded; wrote {args.json}"
+            elif graded:
+                what = f"{name} was graded; nothing printed"
+            else:
+                what = f"before {name} was graded: nothing written"
+        else:
+            wrote = []
+            if args.out:
+                wrote.append(f"{args.out} with every row (status '{report.NOT_GRADED}' for the other {n - len(graded)})")
+            if args.json_dir and graded:
+                wrote.append(f"{len(graded)} JSON file(s) in {args.json_dir}")
+            what = f"{len(graded)} of {n} submissions graded; " + ("wrote " + " and ".join(wrote) if wrote else "nothing written")
+        err.print(report._clean(f"interrupted ({interrupted.signame}): {what}"), markup=False, highlight=False,
+                  soft_wrap=True)
+        return 128 + interrupted.signum
+    return 2 if failed else 0

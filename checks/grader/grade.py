@@ -37,6 +37,7 @@ from checks.grader import wire
 from checks.grader.cache import Cache, Entry as CacheEntry
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
+from checks.grader.source import decode_source, display_name, read_submission, worker_file_name
 from checks.grader import sandbox
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
 from checks.registry import Formula, Oracle
@@ -341,18 +342,28 @@ class Grader:
             list(ex.map(task, range(len(paths))))
         return results  # type: ignore[return-value]
 
-    def grade_file(self, path: str) -> SubmissionResult:
-        """Grade one file; never raises (an internal failure is status 'grader error')."""
-        name = os.path.basename(path)
+    def grade_file(self, path: "str | bytes | os.PathLike") -> SubmissionResult:
+        """Grade one file; never raises (an internal failure is status 'grader error').
+
+        Only a regular file is read, never through a symbolic link (see
+        :mod:`checks.grader.source`); anything else is status 'unreadable'.
+        ``path`` may be bytes (a name that is not UTF-8); the result's name
+        is the file name escaped readably.
+        """
         t0 = time.perf_counter()
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_SOURCE_BYTES + 1)
-        except OSError as e:
-            res = self._all_zero(name, path, "unreadable", f"cannot read the file: {e.strerror or e}", Verdict.ERROR)
+            path = os.fsdecode(path)
+        except (TypeError, ValueError) as e:
+            res = self._all_zero(display_name(repr(path)), "", "unreadable", f"not a file name: {e}", Verdict.ERROR)
             res.seconds = time.perf_counter() - t0
             return res
-        res = self.grade_bytes(data, name, path)
+        src = read_submission(path, MAX_SOURCE_BYTES)
+        if src.error is not None:
+            res = self._all_zero(src.name, path, "unreadable", src.error, Verdict.ERROR)
+        else:
+            res = self.grade_bytes(src.data, src.name, path)
+            if res.status == "ok" and not res.message and src.notes:
+                res.message = "note: " + "; ".join(src.notes)
         res.seconds = time.perf_counter() - t0
         return res
 
@@ -381,16 +392,17 @@ class Grader:
     def _grade(self, sb: Sandbox, data: bytes, name: str, path: str) -> SubmissionResult:
         if len(data) > MAX_SOURCE_BYTES:
             return self._all_zero(name, path, "unreadable", f"the file is larger than {MAX_SOURCE_BYTES >> 20} MB", Verdict.ERROR)
-        try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            return self._all_zero(name, path, "unreadable", f"the file is not UTF-8 text ({e.reason} at byte {e.start})", Verdict.ERROR)
+        # Python's own rules: UTF-8, a UTF-8 BOM, a PEP 263 coding declaration (checks.grader.source)
+        dec = decode_source(data)
+        if dec.error is not None:
+            return self._all_zero(name, path, "unreadable", dec.error, Verdict.ERROR)
+        source = dec.text
         sc = scan(source, self.rubric.policy, name)
         if sc.syntax_error:
             return self._all_zero(name, path, "syntax error", sc.syntax_error, Verdict.ERROR)
         if sc.violations:
             return self._all_zero(name, path, "policy violation", "; ".join(sc.violations), Verdict.POLICY)
-        basename = name if name.endswith(".py") else "submission.py"
+        basename = worker_file_name(name)
         lr = sb.open(source, basename, [f.fn_name for f in self.formulas])
         try:
             if not lr.ok:

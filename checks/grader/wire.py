@@ -16,7 +16,10 @@ int                    an int (|x| < 2**63) or {"$": "int", "v": "digits"}
 float                  a float (NaN / Infinity allowed)
 list                   [ ... ]
 tuple                  {"$": "tuple", "v": [ ... ]}
-dict (str keys)        {"$": "dict", "v": [[key, value], ...]}
+dict                   {"$": "dict", "v": [[key, value], ...]}: the str keys
+                       (a str subclass as a plain str); entries with other
+                       keys are dropped (the contract ignores extra keys);
+                       a dict with keys but no str key is a WireError
 numpy scalar           {"$": "sc", "d": "<f8", "b": base64 bytes}
 ndarray                {"$": "nd", "d": "<f8", "s": [shape], "b": base64}
 anything else          {"$": "obj", "t": "type name"}: decodes to an
@@ -141,11 +144,16 @@ def encode(value, max_bytes: int = 32 << 20):
         if isinstance(v, dict):
             spend(2)
             out = []
+            other = None
             for k, x in v.items():
-                if type(k) is not str:
-                    raise WireError(f"the result is a dict with a key of type {type(k).__name__}; keys must be str")
+                if not isinstance(k, str):
+                    other = other or type(k).__name__
+                    continue  # every key of the contract is a str; extra keys are ignored, so never sent
+                k = str.__str__(k)  # a str subclass (numpy.str_) as the plain str it equals
                 spend(len(k) + 4)
                 out.append([k[:MAX_STR], enc(x, depth + 1)])
+            if other is not None and not out:  # no str key at all: no contract dict can be meant
+                raise WireError(f"the result is a dict with a key of type {other}; keys must be str")
             return {"$": "dict", "v": out}
         spend(40)
         if isinstance(v, float):  # float subclasses (not numpy scalars)
