@@ -38,6 +38,7 @@ from checks.grader.cache import Cache, Entry as CacheEntry
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
 from checks.grader.source import decode_source, display_name, read_submission, worker_file_name
+from checks.grader import isolation as isolation_mod
 from checks.grader import sandbox
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
 from checks.registry import Formula, Oracle
@@ -83,6 +84,8 @@ class SubmissionResult:
     tests: list[FormulaResult] = field(default_factory=list)
     output: str = ""              # what the submission printed (capped)
     seconds: float = 0.0
+    isolation: str = ""           # the isolation level it was graded at (checks.grader.isolation)
+    resources: str = ""           # how its resources were limited: cgroup-v1 / cgroup-v2 / rlimit
 
     @property
     def score(self) -> float:
@@ -234,7 +237,8 @@ class Grader:
 
     def __init__(self, rubric: Rubric | None = None, *, profile: str = "grade", ids: list[str] | None = None,
                  jobs: int = 1, on_prepare: Callable[[str, int, int], None] | None = None,
-                 cache: bool = True, cache_dir: str | None = None, drop_privileges: bool | None = None):
+                 cache: bool = True, cache_dir: str | None = None, drop_privileges: bool | None = None,
+                 isolation: str | None = None, namespaces: bool = True, seccomp: bool = True):
         self.rubric = rubric or Rubric()
         self.profile = profiles.resolve(profile)
         fs = registry.all_formulas()
@@ -256,6 +260,24 @@ class Grader:
         # None: workers get a private uid when the grader is root; False: they keep the grader's
         # uid (what a normal user gets; lets root exercise that path); True: root only
         self.drop_privileges = sandbox.resolve_drop(drop_privileges)
+        # the isolation level: the strongest this machine allows (namespaces / seccomp can be turned
+        # off to exercise the lower levels); ``isolation`` or the rubric's [sandbox] key is a minimum
+        caps = isolation_mod.detect()
+        self.caps = caps
+        self.isolation = isolation_mod.level_for(caps, self.drop_privileges, namespaces, seccomp)
+        self.resources = f"cgroup-{caps.cgroup}" if caps.cgroup else "rlimit"
+        required = isolation_mod.parse_requirement(isolation) or self.rubric.isolation
+        self.required_isolation = required
+        if required is not None and isolation_mod.rank(self.isolation) < isolation_mod.rank(required):
+            raise isolation_mod.IsolationError(self.isolation_refusal(required))
+
+    def isolation_refusal(self, required: str) -> str:
+        c = self.caps
+        why = [w for w in (c.bwrap_why and f"namespaces: {c.bwrap_why}", c.seccomp_why and f"seccomp: {c.seccomp_why}",
+                           (not self.drop_privileges) and "uid: the grader is not root") if w]
+        return (f"refusing to grade at isolation level {self.isolation!r} (at least {required!r} is required): "
+                f"{'; '.join(why) or 'a layer was turned off'}. To get a higher level, {isolation_mod.HOW_TO_RAISE}"
+                f"(see docs/grading.md, 'Isolation levels')")
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -296,7 +318,8 @@ class Grader:
             self._slots = queue.Queue()
             for _ in range(self.jobs):
                 sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, len(self.formulas),
-                             drop_privileges=self.drop_privileges)
+                             drop_privileges=self.drop_privileges, level=self.isolation,
+                             shrink_seconds=SHRINK_MAX_SECONDS)
                 self._sandboxes.append(sb)
                 self._slots.put(sb)
 
@@ -371,16 +394,18 @@ class Grader:
         self._ensure()
         sb = self._slots.get()
         try:
-            return self._grade(sb, data, name, path)
+            res = self._grade(sb, data, name, path)
         except Exception as e:  # a bug of ours or a broken sandbox: this submission only
             detail = "".join(traceback.format_exception_only(type(e), e)).strip()
             try:
                 sb.close_submission()
             except Exception:
                 pass
-            return self._all_zero(name, path, "grader error", f"the grader failed on this submission: {detail}", Verdict.ERROR)
+            res = self._all_zero(name, path, "grader error", f"the grader failed on this submission: {detail}", Verdict.ERROR)
         finally:
             self._slots.put(sb)
+        res.isolation, res.resources = self.isolation, self.resources
+        return res
 
     def _all_zero(self, name: str, path: str, status: str, message: str, verdict: Verdict) -> SubmissionResult:
         res = SubmissionResult(name, path, status=status, message=message)

@@ -16,6 +16,10 @@ A rubric is a TOML file (every table and key is optional)::
     memory_mb = 2048      # address-space limit of the worker process
     max_output_kb = 64    # captured stdout + stderr kept per submission
     max_processes = 16    # processes (and threads) the submission may run
+    tmpfs_mb = 64         # the sandbox's private /tmp
+
+    [sandbox]
+    isolation = "require=namespaces+seccomp"   # refuse to grade below this level
 
     [examples]
     default = 100         # base count (x each formula's examples_scale); default: the profile's
@@ -47,6 +51,7 @@ class Limits:
     max_processes: int = 16
     fsize_mb: int = 16            # the largest file the submission may write (its output file included)
     max_result_mb: int = 32       # the largest result one call may return
+    tmpfs_mb: int = 64            # the size of the sandbox's private /tmp (counted in memory_mb too)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Rubric:
     examples_default: int | None = None
     examples: dict = field(default_factory=dict)        # id -> exact count
     source: str = "(defaults)"
+    isolation: str | None = None                        # the minimum isolation level ([sandbox] isolation)
 
     def points_for(self, formula) -> float:
         return float(self.points.get(formula.id, formula.points))
@@ -71,10 +77,10 @@ class Rubric:
         return profiles.examples(profile, formula.examples_scale)
 
 
-_TABLES = ("points", "policy", "limits", "examples")
+_TABLES = ("points", "policy", "limits", "examples", "sandbox")
 _LIMIT_KEYS = {
     "timeout": (float, 0.05, 3600), "import_timeout": (float, 0.05, 3600), "memory_mb": (int, 256, 1 << 20),
-    "max_output_kb": (int, 0, 1 << 20), "max_processes": (int, 1, 4096),
+    "max_output_kb": (int, 0, 1 << 20), "max_processes": (int, 1, 4096), "tmpfs_mb": (int, 1, 1 << 16),
 }
 
 
@@ -145,8 +151,21 @@ def parse(data: dict, source: str = "(rubric)") -> Rubric:
         else:
             _check_id("examples", k, ids)
             ex[k] = _number(f"[examples] {k!r}", v, int, 1, 100_000)
+    sb = data.get("sandbox", {})
+    for k in sb:
+        if k != "isolation":
+            raise _unknown("key in [sandbox]", k, ("isolation",))
+    isolation = None
+    if "isolation" in sb:
+        from checks.grader.isolation import IsolationError, parse_requirement
+
+        try:
+            isolation = parse_requirement(sb["isolation"] if isinstance(sb["isolation"], str) else repr(sb["isolation"]))
+        except IsolationError as e:
+            raise RubricError(f"rubric: [sandbox] {e}") from None
     return Rubric(points=points, policy=Policy(lists["allowed_imports"], lists["forbidden_imports"]),
-                  limits=replace(Limits(), **limits), examples_default=ex_default, examples=ex, source=source)
+                  limits=replace(Limits(), **limits), examples_default=ex_default, examples=ex, source=source,
+                  isolation=isolation)
 
 
 def load(path: str | None) -> Rubric:

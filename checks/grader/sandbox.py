@@ -1,29 +1,26 @@
-"""The grader's side of the sandbox: the zygote, and one worker per submission.
+"""The grader's side of the sandbox: the zygote client, and one job slot per worker.
 
-:class:`Zygote` spawns ``checks.grader.worker.zygote_main`` in a fresh
-interpreter (never a fork of the grader, which holds torch). A
-:class:`Sandbox` is one job slot: it asks the zygote to fork a worker for a
-submission, sends it the submission's source and then each formula's cases,
-reads the replies with a deadline, and kills / restarts the worker on a
-timeout or a crash.
+A :class:`Sandbox` is one job slot. For each submission it asks the
+:class:`Zygote` to start a sandbox -- bubblewrap's namespaces where the
+machine allows them (``checks.grader.isolation``), in a fresh cgroup where
+one can be had (``checks.grader.cgroups``), under the slot's private uid
+when the grader is root -- whose supervisor (``checks.worker.serve``)
+loads its seccomp filter, says ``ready``, and then runs the submission in a
+child process that cannot reach the grader's channel. Every request has a
+deadline; a worker that times out, crashes or breaks the protocol is killed
+with everything it started, and the next formula gets a new one.
 
-Isolation of a worker (see docs/grading.md): its own session; limits on
-address space, CPU time, file size, open files and processes; a private
-temporary working directory; stdout/stderr captured into a grader-owned
-unlinked file, capped; when the grader runs as root, a private unused uid
-(reserved with a lock file) so the submission cannot write the grader's
-files, and every process of that uid is killed after the submission.
-
-Not as root (or with ``drop_privileges=False``) the worker keeps the
-grader's uid: RLIMIT_NPROC is then the uid's current task count plus
-``max_processes`` (the kernel counts every task of the uid), and after the
-submission the worker's process group and every process it left behind
-(daemons included: the zygote is a child subreaper) are killed and reaped.
+Trust: a ``ready`` or ``fatal`` frame comes before any code of the
+submission exists, so a failure there is the grader's (status "grader
+error"). After it nothing the submission does can be read as the grader's:
+an early end, a kill of the supervisor, an oversized or malformed frame is
+the submission's verdict (crashed / timed out), never a grader error.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pickle
@@ -32,7 +29,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -40,13 +36,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from checks.grader import wire
+from checks.grader import cgroups, isolation, wire
 from checks.grader.policy import Policy
 from checks.grader.rubric import Limits
+from checks.worker.frames import HDR
 
-_HDR = struct.Struct(">I")
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROJECT_ROOT = isolation.PROJECT_ROOT
 UID_RANGE = range(61000, 65000)
+ZYGOTE_TIMEOUT = 15.0      # seconds for any answer of the zygote
+SETUP_TIMEOUT = 30.0       # seconds from spawn to the supervisor's "ready"
+EXIT_SETUP_FAILED = 71
 
 
 class SandboxError(Exception):
@@ -54,7 +53,7 @@ class SandboxError(Exception):
 
 
 class WorkerGone(Exception):
-    """The worker died, timed out or broke the protocol; ``verdict`` is 'timeout', 'crash' or 'protocol'."""
+    """The worker died, timed out or broke the protocol; ``kind`` is 'timeout', 'crash' or 'protocol'."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -73,19 +72,14 @@ def describe_exit(code: int | None) -> str:
             name = f"signal {sig}"
         extra = {signal.SIGSEGV: "segmentation fault", signal.SIGXCPU: "CPU time limit exceeded",
                  signal.SIGKILL: "killed", signal.SIGABRT: "aborted", signal.SIGBUS: "bus error",
-                 signal.SIGFPE: "floating-point exception"}.get(sig)
+                 signal.SIGFPE: "floating-point exception", signal.SIGSYS: "a forbidden system call"}.get(sig)
         return f"crashed (signal {sig}, {name}{': ' + extra if extra else ''})"
-    if code == 71:
+    if code == EXIT_SETUP_FAILED:
         return "the sandbox could not be set up (exit code 71)"
     return f"the worker process exited with code {code} (os._exit, or a crash)"
 
 
-# --------------------------------------------------------------------------
-# the zygote
-# --------------------------------------------------------------------------
-
 def can_drop_privileges() -> bool:
-    """Whether workers can get a private uid (the grader runs as root)."""
     return os.geteuid() == 0
 
 
@@ -98,79 +92,102 @@ def resolve_drop(drop_privileges: bool | None) -> bool:
     return bool(drop_privileges)
 
 
+# --------------------------------------------------------------------------
+# the zygote
+# --------------------------------------------------------------------------
+
 class Zygote:
-    """A numpy-only fork server; thread-safe.
+    """The launcher process (``checks.worker.zygote``); thread-safe, restarted when it stops answering."""
 
-    ``subreaper`` makes the zygote a child subreaper: whatever a worker
-    leaves behind is re-parented to the zygote, which kills and reaps it
-    (see worker.zygote_main). Without a private uid (not root) it is what
-    kills a daemon that left the worker's process group; with one, it reaps
-    the killed processes at once, so zombies of one submission never count
-    against the next one's RLIMIT_NPROC on that uid.
-    """
-
-    def __init__(self, subreaper: bool = True):
-        self.subreaper = bool(subreaper)
+    def __init__(self):
         self._lock = threading.Lock()
         self.dir = tempfile.mkdtemp(prefix="formulacheck-zygote-")
         os.chmod(self.dir, 0o700)
+        self.proc: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self.restarts = 0
+        self._start()
+        r = self.request({"op": "ping"})
+        self.subreaper = bool(r.get("subreaper"))
+        self.modules = r.get("modules", [])
+
+    def _start(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        code = (
-            f"import sys; sys.path.insert(0, {PROJECT_ROOT!r});"
-            f"from checks.grader.worker import zygote_main; zygote_main({child.fileno()}, {self.subreaper!r})"
-        )
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "PYTHONHASHSEED": "0",            # deterministic str hashing in submissions
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
-        }
+        code = (f"import sys; sys.path.insert(0, {PROJECT_ROOT!r}); "
+                f"from checks.worker.zygote import main; main({child.fileno()}, {os.getpid()})")
         self._err = tempfile.TemporaryFile(dir=self.dir)
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-c", code], pass_fds=[child.fileno()], env=env, cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err, start_new_session=True,
+            [sys.executable, "-I", "-S", "-B", "-c", code], pass_fds=[child.fileno()], env=isolation.worker_env(),
+            cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err,
+            start_new_session=True,
         )
         child.close()
+        parent.settimeout(ZYGOTE_TIMEOUT)
         self.sock = parent
-        r = self.request({"op": "ping"})
-        self.modules = r.get("modules", [])
-        if self.subreaper and not r.get("subreaper"):
-            self.close()
-            raise SandboxError("the worker zygote could not become a child subreaper (prctl failed): "
-                               "processes left behind by submissions could not be killed")
+
+    def _kill(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self.proc = None
+        try:
+            self._err.close()
+        except OSError:
+            pass
 
     def request(self, obj: dict, fds: list[int] = ()) -> dict:
         with self._lock:
+            if self.sock is None:  # it stopped answering before: a new one
+                self.restarts += 1
+                self._start()
+            err = None
             try:
                 socket.send_fds(self.sock, [json.dumps(obj).encode()], list(fds))
                 reply = self.sock.recv(1 << 16)
+            except socket.timeout:
+                reply, err = b"", f"no answer within {ZYGOTE_TIMEOUT:g} s"
             except OSError as e:
-                reply = b""
-                err = e
-            else:
-                err = None
-        if not reply:
-            self._err.seek(0)
-            tail = self._err.read()[-2000:].decode("utf-8", "replace")
-            raise SandboxError(f"the grader's worker zygote stopped ({err or 'no reply'}): {tail}")
+                reply, err = b"", str(e)
+            if not reply:
+                try:
+                    self._err.seek(0)
+                    tail = self._err.read()[-2000:].decode("utf-8", "replace")
+                except (OSError, ValueError):
+                    tail = ""
+                self._kill()  # the next request starts a new zygote
+                raise SandboxError(f"the grader's worker zygote stopped ({err or 'no reply'}) {tail}".strip())
         r = json.loads(reply)
         if "error" in r:
             raise SandboxError(f"zygote: {r['error']}")
         return r
 
     def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._err.close()
+        with self._lock:
+            if self.sock is not None:
+                try:
+                    self.sock.close()  # it kills what is left and exits
+                except OSError:
+                    pass
+                self.sock = None
+            if self.proc is not None:
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            self._kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -218,8 +235,33 @@ def reserve_uid(drop: bool = True):
     raise SandboxError(f"no free uid in {UID_RANGE.start}..{UID_RANGE.stop - 1} for a sandbox worker")
 
 
+def remove_files_of(uid: int, roots: list[str]) -> int:
+    """Remove every file owned by ``uid`` under ``roots`` (what a submission left in shared places)."""
+    n = 0
+    for root in roots:
+        if not os.path.isdir(root):
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+            for name in filenames + dirnames:
+                p = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                if st.st_uid == uid:
+                    try:
+                        if os.path.isdir(p) and not os.path.islink(p):
+                            shutil.rmtree(p, ignore_errors=True)
+                        else:
+                            os.unlink(p)
+                        n += 1
+                    except OSError:
+                        pass
+    return n
+
+
 # --------------------------------------------------------------------------
-# one worker process
+# one worker
 # --------------------------------------------------------------------------
 
 class _Conn:
@@ -227,21 +269,25 @@ class _Conn:
         self.sock = sock
         self.buf = bytearray()
         self.max_frame = max_frame
+        self.received = 0       # payload bytes since the last reset (per formula)
 
-    def send(self, obj) -> None:
-        data = pickle.dumps(obj, protocol=5)
-        self.sock.sendall(_HDR.pack(len(data)) + data)
+    def send(self, obj, as_json: bool = False) -> None:
+        data = json.dumps(obj).encode() if as_json else pickle.dumps(obj, protocol=5)
+        self.sock.sendall(HDR.pack(len(data)) + data)
 
-    def recv(self, deadline: float) -> dict:
-        """The next reply (parsed JSON object); raises WorkerGone on timeout / EOF / garbage."""
+    def recv(self, deadline: float, budget: int | None = None) -> dict:
+        """The next frame (a JSON object); WorkerGone on timeout / EOF / garbage / past ``budget`` bytes."""
         while True:
             if len(self.buf) >= 4:
-                (n,) = _HDR.unpack_from(self.buf)
+                (n,) = HDR.unpack_from(self.buf)
                 if n > self.max_frame:
                     raise WorkerGone("protocol", f"the worker sent a reply of {n} bytes (more than {self.max_frame})")
+                if budget is not None and self.received + n > budget:
+                    raise WorkerGone("toolarge", f"the results add up to more than {budget >> 20} MB")
                 if len(self.buf) >= 4 + n:
                     payload = bytes(self.buf[4:4 + n])
                     del self.buf[:4 + n]
+                    self.received += n
                     try:
                         obj = wire.loads(payload)
                     except wire.WireError as e:
@@ -272,25 +318,52 @@ class LoadResult:
     kind: str = ""           # "", "error" (raised / exited at import), "timeout", "crash"
 
 
+_COUNTER = itertools.count()
+
+
 class Sandbox:
     """One job slot: a worker for one submission at a time, restarted as needed."""
 
     def __init__(self, zygote: Zygote, limits: Limits, policy: Policy, root: str, n_formulas: int,
-                 drop_privileges: bool | None = None):
+                 drop_privileges: bool | None = None, level: str | None = None,
+                 shrink_seconds: float = 0.0):
         self.zygote = zygote
         self.limits = limits
         self.policy = policy
         self.root = root
         self.drop = resolve_drop(drop_privileges)
-        if not self.drop and not zygote.subreaper:
-            raise SandboxError("a sandbox without a private uid needs a subreaper zygote: Zygote(subreaper=True)")
+        caps = isolation.detect()
+        self.level = level or isolation.level_for(caps, self.drop)
+        self.namespaces = self.level.startswith("namespaces")
+        self.seccomp = "seccomp" in self.level
+        if self.namespaces and caps.bwrap is None:
+            raise SandboxError(f"namespaces are not available here: {caps.bwrap_why}")
+        if self.seccomp and caps.seccomp_why:
+            raise SandboxError(f"seccomp is not available here: {caps.seccomp_why}")
+        if not self.namespaces and not self.drop and not zygote.subreaper:
+            raise SandboxError("a sandbox without namespaces or a private uid needs a subreaper zygote")
+        self.cgroup = caps.cgroup
         self.uid, self._uid_lock = reserve_uid(self.drop)
-        self.cpu_seconds = int(limits.import_timeout + limits.timeout * (n_formulas + 2) + 10)
+        # the CPU-time backstop of one worker: the import, every formula's budget and the feedback's
+        # searches (each with its own budget), so that shrinking never eats a later formula's time
+        self.cpu_seconds = int(limits.import_timeout + (limits.timeout + shrink_seconds) * (n_formulas + 2) + 10)
+        if self.namespaces:
+            self.argv = isolation.bwrap_argv(caps.bwrap, tuple(policy.allowed), limits.tmpfs_mb,
+                                             setuid_caps=self.uid is not None)
+        else:
+            self.argv = isolation.direct_argv(tuple(policy.allowed))
         self.pid: int | None = None
         self.conn: _Conn | None = None
+        self.group: cgroups.Group | None = None
         self.violations: list[str] = []
         self.restarts = 0
+        self.ready: dict = {}
+        self.oom = False
         self._sub = None
+
+    @property
+    def resources(self) -> str:
+        return f"cgroup-{self.cgroup}" if self.cgroup else "rlimit"
 
     # ---------------------------------------------------------------- per submission
 
@@ -304,31 +377,54 @@ class Sandbox:
         self._sub = {"source": source, "basename": basename, "functions": functions, "workdir": workdir, "out": out}
         self.violations = []
         self.restarts = 0
+        self.oom = False
         return self._start()
 
-    def _start(self) -> LoadResult:
-        s = self._sub
-        lim = self.limits
-        cfg = {
-            "op": "spawn", "workdir": s["workdir"], "basename": s["basename"], "uid": self.uid,
+    def _config(self) -> dict:
+        lim, s = self.limits, self._sub
+        return {
+            "workdir": "/tmp" if self.namespaces else s["workdir"], "basename": s["basename"], "uid": self.uid,
             "memory_mb": lim.memory_mb, "fsize_mb": max(lim.fsize_mb, 1), "cpu_seconds": self.cpu_seconds,
             "max_processes": lim.max_processes, "max_output_bytes": lim.max_output_kb * 1024,
-            "policy": self.policy.to_wire(), "project_root": PROJECT_ROOT,
+            "max_result_mb": lim.max_result_mb, "policy": self.policy.to_wire(), "seccomp": self.seccomp,
+            "strip_paths": [] if self.namespaces else [PROJECT_ROOT],
+            "reach_paths": (not self.namespaces) and self.uid is not None,
         }
+
+    def _start(self) -> LoadResult:
+        s, lim = self._sub, self.limits
+        if self.cgroup:
+            try:
+                # +4: bwrap, its PID-namespace init, the supervisor, the runner
+                self.group = cgroups.Group(self.cgroup, f"formulacheck-{os.getpid()}-{next(_COUNTER)}",
+                                           lim.memory_mb, lim.max_processes + 4)
+            except OSError as e:
+                raise SandboxError(f"could not create the submission's cgroup: {e}")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            r = self.zygote.request(cfg, [theirs.fileno(), s["out"].fileno()])
+            r = self.zygote.request({"op": "spawn", "argv": self.argv, "env": isolation.worker_env(),
+                                     "cgroups": self.group.procs_files if self.group else [], "cwd": self.root},
+                                    [theirs.fileno(), s["out"].fileno()])
         finally:
             theirs.close()
         self.pid = int(r["pid"])
-        self.conn = _Conn(mine, (lim.max_result_mb << 20) + (1 << 16))
-        modname = "submission"
+        self.conn = _Conn(mine, (lim.max_result_mb << 21) + (1 << 20))
+        try:  # setup: nothing of the submission runs yet, so a failure here is ours
+            self.conn.send(self._config(), as_json=True)
+            ready = self.conn.recv(time.monotonic() + SETUP_TIMEOUT)
+        except (WorkerGone, OSError) as e:
+            code = self.kill()
+            raise SandboxError(f"the sandbox did not start ({getattr(e, 'message', e)}; {describe_exit(code)})")
+        if ready.get("op") != "ready":
+            self.kill()
+            raise SandboxError(f"the sandbox could not be set up: {str(ready.get('error', ready))[:500]}")
+        self.ready = ready
         try:
-            self.conn.send({"op": "load", "source": s["source"], "modname": modname, "fns": s["functions"]})
+            self.conn.send({"op": "load", "source": s["source"], "modname": "submission", "fns": s["functions"]})
             reply = self._recv(time.monotonic() + lim.import_timeout)
         except WorkerGone as g:
             msg = self._gone(g, "while importing the submission")
-            return LoadResult(False, error=msg, kind=g.kind if g.kind in ("timeout", "crash") else "crash")
+            return LoadResult(False, error=msg, kind="timeout" if g.kind == "timeout" else "crash")
         except OSError as e:
             msg = self._gone(WorkerGone("crash", str(e)), "while importing the submission")
             return LoadResult(False, error=msg, kind="crash")
@@ -337,37 +433,47 @@ class Sandbox:
             return LoadResult(True, functions=fns)
         if reply.get("op") == "load_error":
             return LoadResult(False, error=str(reply.get("error", "import failed"))[:2000], kind="error")
-        if reply.get("op") == "fatal":
-            self.kill()
-            raise SandboxError(f"sandbox setup failed: {str(reply.get('error'))[:500]}")
         msg = self._gone(WorkerGone("protocol", "unexpected reply"), "while importing the submission")
         return LoadResult(False, error=msg, kind="crash")
 
-    def _recv(self, deadline: float) -> dict:
-        r = self.conn.recv(deadline)
+    def _recv(self, deadline: float, budget: int | None = None) -> dict:
+        r = self.conn.recv(deadline, budget)
         v = r.get("viol")
         if isinstance(v, list):
             for x in v[:20]:
                 x = str(x)[:300]
                 if x not in self.violations:
                     self.violations.append(x)
+        if r.get("op") == "gone":  # the supervisor's word: the submission's process ended
+            code = r.get("code")
+            why = str(r.get("why") or "")[:500]
+            raise WorkerGone("crash", why or describe_exit(code if isinstance(code, int) else None), ) \
+                if why else WorkerGone("exit", describe_exit(code if isinstance(code, int) else None))
         return r
 
     def _gone(self, g: WorkerGone, when: str) -> str:
         """Kill the worker after ``g``; the student-readable reason."""
         code = self.kill()
+        if self.oom:
+            return f"ran out of memory {when} (the limit is {self.limits.memory_mb} MB for all its processes)"
         if g.kind == "timeout":
             return f"timed out {when}"
         if g.kind == "protocol":
             return f"the worker broke the protocol {when}: {g.message}"
+        if g.kind == "toolarge":
+            return f"returned too much data {when}: {g.message}"
+        if g.kind == "exit":
+            return f"{g.message} {when}"
+        if g.message and g.message != "eof":
+            return f"{g.message} {when}"
         return f"{describe_exit(code)} {when}"
 
     def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float):
         """Evaluate ``fn`` on each pickled case.
 
-        Returns (replies, problem): replies[i] is the worker's reply for case
-        i (None when not reached); problem is None or (kind, index, message)
-        with kind 'timeout' / 'crash', index the case being evaluated.
+        Returns (replies, problem): replies[i] is the reply for case i (None
+        when not reached); problem is None or (kind, index, message) with
+        kind 'timeout' / 'crash', index the case being evaluated.
         """
         replies: list[dict | None] = [None] * len(blobs)
         if self.conn is None:  # died on an earlier formula: restart it
@@ -376,12 +482,14 @@ class Sandbox:
             if not lr.ok:
                 return replies, ("crash", 0, f"the worker could not be restarted: {lr.error}")
         deadline = time.monotonic() + budget
+        bytes_budget = self.limits.max_result_mb << 21  # results and the arguments' echo, all cases together
+        self.conn.received = 0
         i = 0
         try:
             self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh,
                             "max_bytes": self.limits.max_result_mb << 20})
             while True:
-                r = self._recv(deadline)
+                r = self._recv(deadline, bytes_budget)
                 if r.get("op") == "done":
                     return replies, None
                 idx = r.get("i")
@@ -389,15 +497,12 @@ class Sandbox:
                     raise WorkerGone("protocol", "malformed reply")
                 replies[idx] = r
                 i = idx + 1
-                if r["k"] == "notimpl":
-                    # the worker stops at "not implemented"; wait for its "done"
-                    continue
         except WorkerGone as g:
             i = min(i, len(blobs) - 1) if blobs else 0
             msg = self._gone(g, f"while running {fn}")
-            if g.kind == "timeout":
+            if g.kind == "timeout" and not self.oom:
                 msg = f"{fn} timed out: more than {budget:g} s in total on this formula's inputs"
-            return replies, ("timeout" if g.kind == "timeout" else "crash", i, msg)
+            return replies, ("timeout" if g.kind == "timeout" and not self.oom else "crash", i, msg)
         except OSError as e:
             msg = self._gone(WorkerGone("crash", str(e)), f"while running {fn}")
             return replies, ("crash", i, msg)
@@ -429,18 +534,25 @@ class Sandbox:
             self.conn = None
         if self.pid is not None:
             try:
+                if self.group is not None:
+                    self.group.kill()
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            code = self.zygote.request({"op": "wait", "pid": self.pid, "timeout": 5.0}).get("code")
-            # then whatever it started: every process of its private uid, or (same uid as
-            # the grader) its process group and every process it left behind, which the
-            # subreaper zygote inherited
-            if self.uid is not None:
-                self.zygote.request({"op": "sweep", "uid": self.uid})
-            else:
-                self.zygote.request({"op": "sweep_tree", "pgid": self.pid})
-            self.pid = None
+            try:
+                code = self.zygote.request({"op": "wait", "pid": self.pid, "timeout": 5.0}).get("code")
+                if self.uid is not None:
+                    self.zygote.request({"op": "sweep", "uid": self.uid})
+                elif not self.namespaces:
+                    self.zygote.request({"op": "sweep_tree", "pgid": self.pid})
+            finally:
+                self.pid = None
+        if self.group is not None:
+            self.oom = self.oom or self.group.oom_kills() > 0
+            self.group.remove()
+            self.group = None
+        if self.uid is not None:  # files of the private uid in the places every uid may write
+            remove_files_of(self.uid, ["/tmp", "/var/tmp", "/dev/shm"])
         return code
 
     def close_submission(self) -> None:

@@ -1,0 +1,13 @@
+"""The sandboxed side of the grader: numpy and the standard library only.
+
+Everything in this package runs in a process that grades untrusted code, or
+starts one; none of it imports torch, SymPy, Hypothesis or the rest of
+``checks``. The grader bind-mounts exactly these files (with
+``checks/grader/wire.py`` and ``checks/gradfns.py``) into each sandbox.
+
+- :mod:`.frames`  length-prefixed frames on a socket, with a size cap
+- :mod:`.zygote`  the launcher: forks, joins a cgroup, execs bubblewrap
+- :mod:`.serve`   inside the sandbox: the supervisor and the runner
+- :mod:`.guard`   the import hook that explains a policy verdict
+- :mod:`.filter`  the seccomp filters (libseccomp through ``pyseccomp``)
+"""
