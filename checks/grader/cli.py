@@ -53,6 +53,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="CSV", help="write one CSV row per submission")
     p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<file name without .py>.json per submission")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions in parallel (default 1)")
+    p.add_argument("--isolation", metavar="require=LEVEL",
+                   help="refuse to grade below LEVEL: namespaces+seccomp, namespaces, seccomp+uid, uid, seccomp "
+                        "or none (default: the strongest available; a batch refuses 'none')")
     p.add_argument("--group", help="grade only these groups (comma-separated)")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of grading cases and expected answers "
@@ -172,6 +175,14 @@ def cmd_grade(args) -> int:
                              "file name, rename them")
         keys = report.unique_keys(names, [display_name(f) for f in files])
         rub, profile, ids = _options(args)
+        from checks.grader import isolation as iso
+
+        try:
+            args.isolation_required = iso.parse_requirement(args.isolation)
+        except iso.IsolationError as e:
+            raise UsageError(str(e)) from None
+        if args.isolation_required is None and rub.isolation is None and batch:
+            args.isolation_required = "seccomp"  # a class is never graded without any isolation unless asked
     except UsageError as e:
         err.print(f"[red]error:[/red] {escape(report._clean(str(e)))}", highlight=False)
         return 2
@@ -350,8 +361,20 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
     lock = threading.Lock()
     interrupted: Interrupted | None = None
     results: list = [None] * len(files)
-    grader = _batch_grader_class()(rub, profile=profile, ids=ids, jobs=args.jobs,
-                                   cache=not getattr(args, "no_cache", False))
+    from checks.grader.isolation import IsolationError
+
+    try:
+        grader = _batch_grader_class()(rub, profile=profile, ids=ids, jobs=args.jobs,
+                                       cache=not getattr(args, "no_cache", False),
+                                       isolation=getattr(args, "isolation_required", None))
+    except IsolationError as e:
+        msg = str(e)
+        if batch and args.isolation is None and rub.isolation is None:
+            msg += "; to grade a batch without isolation anyway, pass --isolation require=none"
+        err.print(f"error: {msg}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    err.print(f"isolation: {grader.isolation} (resources: {grader.resources})", style="dim", markup=False,
+              highlight=False, soft_wrap=True)
     with grader:  # closed (workers killed, temporary directories removed) before anything is written
         with err.status("preparing the grading cases...") as status:
             def on_prepare(fid, k, n):

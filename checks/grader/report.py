@@ -143,6 +143,7 @@ def results_json(res: SubmissionResult) -> dict:
         "score": _num(res.score),
         "execution_time": round(res.seconds, 3),
         "output": summary_text(res),
+        "extra_data": {"status": res.status, "isolation": res.isolation, "resources": res.resources},
         "tests": [
             {
                 "name": t.id,
@@ -169,15 +170,15 @@ def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | 
     keys = keys if keys is not None else unique_keys([r.name for r in results])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "status", "total", "max_total", *ids, "message", "file"])
+    w.writerow(["submission", "status", "total", "max_total", *ids, "message", "file", "isolation"])
     for key, r in zip(keys, results):
         msg = _clean(" ".join(r.message.split())[:500])
         if r.status == NOT_GRADED:
-            w.writerow([key, r.status, "", "", *[""] * len(ids), msg, _clean(r.name)])
+            w.writerow([key, r.status, "", "", *[""] * len(ids), msg, _clean(r.name), r.isolation])
             continue
         by_id = {t.id: t.score for t in r.tests}
         w.writerow([key, r.status, _num(r.score), _num(r.max_score), *[_num(by_id.get(i, 0.0)) for i in ids], msg,
-                    _clean(r.name)])
+                    _clean(r.name), r.isolation])
     return buf.getvalue()
 
 
