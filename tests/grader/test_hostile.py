@@ -1,0 +1,706 @@
+"""Hostile submissions (tests/submissions/hostile/) against the sandbox, at its strongest level.
+
+Each hostile file is graded IN THE SAME BATCH as a correct classmate (the
+activations of reference/activations.py without their docstrings), with
+``Grader(rubric, ids=ACTIVATIONS, jobs=2).grade_many`` (or the CLI
+``formulacheck grade DIR --out grades.csv --json-dir D``) run in a separate
+process: an attack on "the grader" then hits that process, never pytest.
+Every test asserts:
+
+- the hostile file earns no point it did not earn honestly (HONEST below:
+  the formulas it implements for real), and the reference's text never
+  shows in what it printed;
+- the classmate keeps full marks;
+- the grader neither crashes nor hangs (a time bound per batch);
+- nothing is left behind: no process of a sandbox uid (61000-64999) or
+  with "fchostile" in its command line, no new file in /tmp, /var/tmp,
+  /dev/shm named fchostile* or owned by a sandbox uid, no System V IPC
+  object of a sandbox uid;
+- every result says ``isolation == "namespaces+seccomp"``: the grader is
+  asked for that level (``Grader(..., isolation=...)``, refusing to grade
+  below it) whenever it accepts the argument.
+
+The tests need bubblewrap (/usr/bin/bwrap, usable here); they skip with the
+reason otherwise. Against a grader that has no ``isolation`` yet they still
+run (without asking for a level), so each attack that works today fails on
+its own assertion before the isolation one.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import inspect
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTILE = ROOT / "tests" / "submissions" / "hostile"
+BWRAP = "/usr/bin/bwrap"
+LEVEL = "namespaces+seccomp"
+SANDBOX_UIDS = range(61000, 65000)
+MARK = "fchostile"
+CANARY = ("FCHOSTILE_CANARY", "fchostile-canary-3f9a1c")
+ACTIVATIONS = ["activations.sigmoid", "activations.sigmoid_backward", "activations.tanh_backward",
+               "activations.relu_backward", "activations.leaky_relu_backward", "activations.prelu_backward"]
+SIG = {"activations.sigmoid"}
+#: per hostile file: the formulas it implements honestly (the only points it may get)
+HONEST = {
+    "read_reference": set(), "bypass_guard_reference": set(), "bypass_guard_torch": set(),
+    "copy_classmate_cmdline": set(), "copy_classmate_scan": set(), "download_socket": set(),
+    "patch_worker_compare": SIG, "forge_fatal_frame": SIG, "forge_late_frames": SIG,
+    "read_cache_memory": set(), "kill_grader": SIG, "daemon_rewrite": SIG, "plant_files": SIG,
+    "plant_check": set(), "starve_cpu": SIG, "memory_hog": SIG, "fill_tmp": SIG, "libc_syscalls": SIG,
+    "exec_interpreter": set(), "fork_bomb": SIG, "signals_threads": SIG, "huge_reply": set(),
+    "tamper_files": SIG, "env_passwd": SIG,
+}
+#: text that only the reference has (its docstrings): must never reach a submission's output
+REFERENCE_TEXT = ("Logistic sigmoid, stable for", "Activations and their backward passes", "LEAK-BEGIN")
+
+
+def _bwrap_problem() -> str | None:
+    if not os.path.exists(BWRAP):
+        return f"bubblewrap ({BWRAP}) is not installed: the {LEVEL!r} sandbox level cannot be tested"
+    try:
+        r = subprocess.run([BWRAP, "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"bubblewrap cannot run here: {e}"
+    if r.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {r.stderr.decode(errors='replace').strip()[:200]}"
+    return None
+
+
+_PROBLEM = _bwrap_problem()
+pytestmark = pytest.mark.skipif(_PROBLEM is not None, reason=_PROBLEM or "")
+
+
+# --------------------------------------------------------------------------
+# the classmate
+# --------------------------------------------------------------------------
+
+def neighbour_source(burn_cpu: float = 0.0) -> str:
+    """reference/activations.py without its docstrings (so that its text is not the reference's);
+    with ``burn_cpu`` s of CPU in the first call of each function (a correct but slow classmate)."""
+    tree = ast.parse((ROOT / "reference" / "activations.py").read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    src = "# a classmate's correct activations\n" + ast.unparse(tree) + "\n"
+    if burn_cpu:
+        src += f'''
+
+import time as _time
+_first = set()
+
+
+def _slow(f):
+    def g(*a, **k):
+        if f.__name__ not in _first:
+            _first.add(f.__name__)
+            end = _time.process_time() + {burn_cpu!r}
+            while _time.process_time() < end:
+                pass
+        return f(*a, **k)
+    g.__name__ = f.__name__
+    return g
+
+
+for _n in {[f.split(".")[1] for f in ACTIVATIONS]!r}:
+    globals()[_n] = _slow(globals()[_n])
+'''
+    return src
+
+
+# --------------------------------------------------------------------------
+# grading in a separate process
+# --------------------------------------------------------------------------
+
+DRIVER = r'''
+import inspect, json, resource, sys, time
+from dataclasses import replace
+from checks.grader.grade import Grader
+from checks.grader.rubric import Limits, Rubric
+
+cfg = json.load(open(sys.argv[1]))
+paths = sys.argv[3:]
+rub = replace(Rubric(), examples_default=cfg["examples"], examples=cfg.get("examples_by_id", {}),
+              limits=replace(Limits(), timeout=cfg["timeout"], import_timeout=cfg["import_timeout"]))
+kw = {}
+supports = "isolation" in inspect.signature(Grader).parameters
+if supports:
+    kw["isolation"] = cfg["isolation"]
+t0 = time.monotonic()
+with Grader(rub, ids=cfg["ids"], jobs=cfg["jobs"], **kw) as g:
+    results = g.grade_many(paths)
+out = {"supports_isolation": supports, "seconds": time.monotonic() - t0,
+       "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "results": []}
+for r in results:
+    out["results"].append({
+        "name": r.name, "status": r.status, "message": r.message, "score": r.score, "max_score": r.max_score,
+        "output": r.output, "isolation": getattr(r, "isolation", None),
+        "tests": [{"id": t.id, "score": t.score, "max_score": t.max_score, "verdict": t.verdict,
+                   "reason": t.reason, "feedback": t.feedback} for t in r.tests]})
+with open(cfg["out"], "w") as fh:
+    json.dump(out, fh)
+'''
+
+
+@dataclass
+class Batch:
+    results: dict                  # file name -> result dict (see DRIVER)
+    hostile: dict
+    neighbour: dict
+    seconds: float
+    maxrss_kb: int = 0
+    supports_isolation: bool = False
+    report: dict = field(default_factory=dict)   # the hostile file's "FCH key=value" lines
+
+    def say(self) -> str:
+        h = self.hostile
+        lines = [f"hostile {h['name']}: {h['status']} {h['score']}/{h['max_score']} {h['message'][:300]}"]
+        lines += [f"  {t['id']}: {t['verdict']} {t['score']} {t['reason'][:160]}" for t in h["tests"]]
+        n = self.neighbour
+        lines += [f"neighbour {n['name']}: {n['status']} {n['score']}/{n['max_score']} {n['message'][:200]}"]
+        lines += [f"  {t['id']}: {t['verdict']} {t['reason'][:160]}" for t in n["tests"] if t["score"] < t["max_score"]]
+        lines += [f"report: {self.report}"]
+        return "\n".join(lines)
+
+
+def parse_report(output: str) -> dict:
+    rep = {}
+    for m in re.finditer(r"^FCH ([^=\s]+)=(.*)$", output, re.M):
+        rep[m.group(1)] = m.group(2).strip()
+    return rep
+
+
+def _env(cache_dir: str) -> dict:
+    env = dict(os.environ)
+    env["FORMULACHECK_CACHE_DIR"] = cache_dir
+    env[CANARY[0]] = CANARY[1]
+    env["PYTHONPATH"] = str(ROOT)  # the tree under test, whatever the venv has installed
+    return env
+
+
+def _run_bounded(argv: list[str], env: dict, bound: float, cwd: str) -> tuple[int, str, float]:
+    """Run ``argv`` in its own session; kill its process group after ``bound`` seconds."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=bound)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = p.communicate()
+        pytest.fail(f"the grader hung: still running after {bound:g} s\n{out.decode(errors='replace')[-3000:]}")
+    return p.returncode, out.decode(errors="replace"), time.monotonic() - t0
+
+
+class Env:
+    """One test's batch folder (world-readable, like a class folder), output folder and helpers."""
+
+    def __init__(self, tmp_path: Path, cache_dir: str):
+        self.tmp = tmp_path
+        self.cache_dir = cache_dir
+        self.batch = Path(tempfile.mkdtemp(prefix=f"{MARK}-batch-", dir="/tmp"))
+        os.chmod(self.batch, 0o755)
+        self.subst: dict[str, str] = {}
+
+    def put(self, name: str, text: str) -> str:
+        for k, v in self.subst.items():
+            text = text.replace(k, v)
+        p = self.batch / name
+        p.write_text(text, encoding="utf-8")
+        os.chmod(p, 0o644)
+        return str(p)
+
+    def put_hostile(self, stem: str) -> str:
+        return self.put(f"{stem}.py", (HOSTILE / f"{stem}.py").read_text())
+
+    def grade(self, files: list[str], hostile: str, neighbour: str, *, ids=ACTIVATIONS, jobs=2, timeout=3.0,
+              import_timeout=5.0, examples=5, examples_by_id=None, bound=60.0) -> Batch:
+        cfg_path, out_path = self.tmp / f"cfg-{time.monotonic_ns()}.json", self.tmp / f"out-{time.monotonic_ns()}.json"
+        cfg_path.write_text(json.dumps({"ids": ids, "jobs": jobs, "timeout": timeout, "import_timeout": import_timeout,
+                                        "examples": examples, "examples_by_id": examples_by_id or {},
+                                        "isolation": LEVEL, "out": str(out_path)}))
+        rc, out, secs = _run_bounded([sys.executable, "-c", DRIVER, str(cfg_path), f"{MARK}-driver", *files],
+                                     _env(self.cache_dir), bound, str(ROOT))
+        assert rc == 0 and out_path.exists(), f"the grader crashed (exit {rc}):\n{out[-4000:]}"
+        data = json.loads(out_path.read_text())
+        res = {r["name"]: r for r in data["results"]}
+        h = res[os.path.basename(hostile)]
+        return Batch(res, h, res[os.path.basename(neighbour)], secs, data["maxrss_kb"], data["supports_isolation"],
+                     parse_report(h["output"]))
+
+    def close(self) -> None:
+        shutil.rmtree(self.batch, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> str:
+    """One private preparation cache for the module (the batches share their cases)."""
+    return str(tmp_path_factory.mktemp("fc-cache") / "cache")
+
+
+# --------------------------------------------------------------------------
+# leftovers
+# --------------------------------------------------------------------------
+
+def _status(pid: str) -> dict:
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                k, _, v = line.partition(":")
+                out[k] = v.split()
+    except OSError:
+        pass
+    return out
+
+
+def _cmdline(pid) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _is_sandbox_root(cmd: bytes) -> bool:
+    return b"zygote_main" in cmd or b"bwrap" in cmd or b"checks.worker" in cmd
+
+
+def _foreign_sandbox_descendant(pid: str, mine: set[str]) -> bool:
+    """Under a live zygote / bwrap that is not part of this test (another grader running on the machine)?"""
+    p = pid
+    for _ in range(50):
+        st = _status(p)
+        pp = st.get("PPid", ["0"])[0]
+        if pp in ("0", "1"):
+            return False
+        c = _cmdline(pp)
+        if _is_sandbox_root(c) and pp not in mine and _status(pp).get("PPid", ["1"])[0] != "1":
+            return True  # a live grader's zygote / bwrap (an orphaned one is a leftover, not foreign)
+        p = pp
+    return False
+
+
+def stray_processes(baseline: set[str]) -> dict[str, str]:
+    me = {str(os.getpid())}
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or d in me:
+            continue
+        st = _status(d)
+        if not st or st.get("State", ["?"])[0] == "Z":
+            continue
+        uid = int(st.get("Uid", ["0"])[0])
+        cmd = _cmdline(d)
+        orphan_zygote = _is_sandbox_root(cmd) and st.get("PPid", ["0"])[0] == "1"
+        if uid in SANDBOX_UIDS or orphan_zygote or (MARK.encode() in cmd and b"pytest" not in cmd):
+            if d in baseline or _foreign_sandbox_descendant(d, set()):
+                continue
+            text = cmd.replace(b"\0", b" ").decode(errors="replace")[:120]
+            out[d] = f"uid {uid}: {text}"
+    return out
+
+
+PLACES = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _entries() -> dict[str, os.stat_result]:
+    out = {}
+    for d in PLACES:
+        try:
+            for e in os.scandir(d):
+                try:
+                    out[e.path] = e.stat(follow_symlinks=False)
+                except OSError:
+                    pass
+        except OSError:
+            pass
+    return out
+
+
+def _sysv() -> list[tuple[str, str, int, int]]:
+    """(kind, id, key, uid) of every System V IPC object of a sandbox uid or with an fchostile key (0xFC05....)."""
+    out = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                head = fh.readline().split()
+                for line in fh:
+                    row = dict(zip(head, line.split()))
+                    key, uid = int(row["key"]), int(row["uid"])
+                    if uid in SANDBOX_UIDS or (key & 0xFFFF0000) == 0xFC050000:
+                        out.append((kind, row[{"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]], key, uid))
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
+class Leftovers:
+    def __init__(self):
+        self.files0 = set(_entries())
+        self.procs0 = set(stray_processes(set()))  # not ours: there before the test
+        self.sysv0 = set(_sysv())
+        self.batch_dirs: list[str] = []
+
+    def files(self) -> list[str]:
+        out = []
+        for path, st in _entries().items():
+            if path in self.files0 or any(path == b for b in self.batch_dirs):
+                continue
+            if MARK in os.path.basename(path) or st.st_uid in SANDBOX_UIDS:
+                out.append(f"{path} (uid {st.st_uid}, {stat.filemode(st.st_mode)}, {st.st_size} bytes)")
+        return sorted(out)
+
+    def procs(self, wait: float = 3.0) -> dict[str, str]:
+        end = time.monotonic() + wait
+        while True:
+            left = {k: v for k, v in stray_processes(self.procs0).items()}
+            if not left or time.monotonic() > end:
+                return left
+            time.sleep(0.1)
+
+    def sysv(self) -> list:
+        return sorted(set(_sysv()) - self.sysv0)
+
+    def all(self) -> list[str]:
+        return ([f"process {k}: {v}" for k, v in self.procs().items()] + [f"file {f}" for f in self.files()]
+                + [f"sysv {s}" for s in self.sysv()])
+
+    def clean(self) -> None:
+        """Remove what this test's submissions left (by pid / path / id; only fchostile or sandbox-uid things)."""
+        for pid in self.procs(wait=0):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+        for path, st in _entries().items():
+            if path in self.files0:
+                continue
+            if MARK in os.path.basename(path) or st.st_uid in SANDBOX_UIDS:
+                try:
+                    if stat.S_ISDIR(st.st_mode):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.unlink(path)
+                except OSError:
+                    pass
+        for kind, ident, key, uid in self.sysv():
+            if (key & 0xFFFF0000) == 0xFC050000 or uid in SANDBOX_UIDS:
+                subprocess.run(["ipcrm", {"shm": "-m", "msg": "-q", "sem": "-s"}[kind], ident], capture_output=True)
+
+
+@pytest.fixture
+def env(tmp_path, cache_dir):
+    left = Leftovers()
+    e = Env(tmp_path, cache_dir)
+    left.batch_dirs.append(str(e.batch))
+    e.leftovers = left
+    t0 = time.monotonic()
+    yield e
+    e.close()
+    left.clean()
+    assert time.monotonic() - t0 < 120
+
+
+# --------------------------------------------------------------------------
+# the common verdict
+# --------------------------------------------------------------------------
+
+def check_batch(b: Batch, env: Env, honest: set[str] | None = None, *, leftovers: bool = True) -> None:
+    stem = os.path.splitext(b.hostile["name"])[0]
+    honest = HONEST[stem] if honest is None else honest
+    info = b.say()
+    # the hostile file: nothing it did not earn
+    unearned = {t["id"]: t["verdict"] for t in b.hostile["tests"] if t["score"] > 0 and t["id"] not in honest}
+    assert not unearned, f"{stem} earned points it did not implement honestly: {unearned}\n{info}"
+    assert b.hostile["status"] != "grader error", f"{stem} made the grader report its own failure\n{info}"
+    text = b.hostile["output"] + b.hostile["message"] + "".join(t["feedback"] for t in b.hostile["tests"])
+    leaked = [s for s in REFERENCE_TEXT if s in text]
+    assert not leaked, f"{stem}: the reference's text reached the submission's output: {leaked}\n{info}"
+    # the classmate: untouched
+    n = b.neighbour
+    assert n["status"] == "ok" and n["score"] == n["max_score"], f"{stem} hurt its classmate\n{info}"
+    if leftovers:
+        left = env.leftovers.all()
+        assert not left, f"{stem} left things behind:\n" + "\n".join(left) + f"\n{info}"
+    # the isolation level
+    assert b.supports_isolation, f"the grader has no `isolation` argument (cannot ask for {LEVEL!r})\n{info}"
+    for r in (b.hostile, b.neighbour):
+        assert r["isolation"] == LEVEL, f"{r['name']} was graded at isolation {r['isolation']!r}, not {LEVEL!r}"
+
+
+def grade_one(env: Env, stem: str, *, slow_neighbour: float = 0.0, **kw) -> Batch:
+    h = env.put_hostile(stem)
+    n = env.put("zz_neighbour.py", neighbour_source(slow_neighbour))
+    return env.grade([h, n], h, n, **kw)
+
+
+# --------------------------------------------------------------------------
+# stealing the solution
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stem", ["read_reference", "bypass_guard_reference", "copy_classmate_cmdline",
+                                  "copy_classmate_scan", "exec_interpreter", "bypass_guard_torch"])
+def test_no_stolen_solution(env, stem):
+    """The reference (open(), import, /bin/sh), torch (import, another interpreter) and the classmate's file are out of reach."""
+    b = grade_one(env, stem, import_timeout=15.0)
+    check_batch(b, env)
+    assert b.hostile["score"] == 0
+
+
+def test_no_download_and_no_network(env):
+    served = {"tcp": 0, "unix": 0}
+    src = neighbour_source().encode()
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    port = tcp.getsockname()[1]
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind(f"\0{MARK}-solution-{port}")
+    unix.listen(8)
+    stop = threading.Event()
+
+    def serve(s, key):
+        s.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = s.accept()
+            except (socket.timeout, OSError):
+                continue
+            served[key] += 1
+            with c:
+                c.sendall(src)
+
+    ts = [threading.Thread(target=serve, args=(tcp, "tcp"), daemon=True),
+          threading.Thread(target=serve, args=(unix, "unix"), daemon=True)]
+    for t in ts:
+        t.start()
+    try:
+        env.subst["__FC_PORT__"] = str(port)
+        b = grade_one(env, "download_socket")
+    finally:
+        stop.set()
+        for t in ts:
+            t.join(2)
+        tcp.close()
+        unix.close()
+    assert served == {"tcp": 0, "unix": 0}, f"the submission reached the test's servers: {served}\n{b.say()}"
+    rep = b.report
+    links = rep.get("netlink_links", "")
+    assert links.startswith("failed") or set(links.split(",")) <= {"lo", "(none)"}, f"netlink shows the machine's network: {links}"
+    assert rep.get("af_packet", "").startswith("failed"), rep
+    check_batch(b, env)
+
+
+def test_no_expected_answers_from_the_cache_or_the_graders_memory(env):
+    b = grade_one(env, "read_cache_memory")
+    rep = b.report
+    assert rep.get("cache_files_read") in ("0", None), f"the preparation cache was read\n{b.say()}"
+    ok = {k: v for k, v in rep.items() if k.split("_")[0] in ("maps", "proc", "process", "ptrace") and v.startswith("ok")}
+    assert not ok, f"the grader's memory was readable: {ok}\n{b.say()}"
+    check_batch(b, env)
+
+
+# --------------------------------------------------------------------------
+# the worker's own reports and frames
+# --------------------------------------------------------------------------
+
+def test_patching_the_worker_cannot_hide_an_in_place_change(env):
+    b = grade_one(env, "patch_worker_compare")
+    v = {t["id"]: t["verdict"] for t in b.hostile["tests"]}
+    for fid in ("activations.relu_backward", "activations.tanh_backward", "activations.leaky_relu_backward"):
+        assert v[fid] == "modified its arguments", f"{fid}: {v[fid]} (patched: {b.report.get('patched')})\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_a_forged_fatal_frame_is_not_a_grader_error(env):
+    b = grade_one(env, "forge_fatal_frame")
+    for r in (b.hostile["message"], *(t["reason"] for t in b.hostile["tests"])):
+        assert "regrade" not in r, f"the forged text reached the result: {r}\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_late_frames_from_threads_atexit_and_del(env):
+    b = grade_one(env, "forge_late_frames")
+    assert all("regrade" not in t["reason"] for t in b.hostile["tests"]), b.say()
+    check_batch(b, env)
+
+
+def test_huge_and_deep_replies_do_not_exhaust_the_grader(env):
+    ids = ["activations.sigmoid", "activations.sigmoid_backward", "activations.tanh_backward", "activations.relu_backward"]
+    b = grade_one(env, "huge_reply", ids=ids, timeout=20.0, examples_by_id={"activations.sigmoid_backward": 12}, bound=90)
+    v = {t["id"]: t["verdict"] for t in b.hostile["tests"]}
+    assert all(t["score"] == 0 for t in b.hostile["tests"]), v
+    mb = b.maxrss_kb / 1024
+    assert mb < 700, f"the grader's peak memory reached {mb:.0f} MB on one submission's replies\n{b.say()}"
+    check_batch(b, env)
+
+
+# --------------------------------------------------------------------------
+# other processes: the grader, the zygote, the classmate
+# --------------------------------------------------------------------------
+
+def test_cannot_kill_or_freeze_the_grader_or_the_classmate(env):
+    b = grade_one(env, "kill_grader")
+    ok = {k: v for k, v in b.report.items() if v == "ok"}
+    assert not ok, f"signals got through: {ok}\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_cpu_starvation_does_not_time_out_a_slow_classmate(env):
+    """14 busy processes vs a correct classmate needing 0.6 s of CPU per formula (3 s allowed), --jobs 2."""
+    b = grade_one(env, "starve_cpu", slow_neighbour=0.6, timeout=3.0, bound=90)
+    check_batch(b, env)
+
+
+def test_memory_across_children_is_capped(env):
+    b = grade_one(env, "memory_hog", import_timeout=20.0)
+    held = int(b.report.get("held_mb", "0"))
+    assert held <= 2048, f"the submission held {held} MB at once (limit 2048 MB)\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_fork_bomb_is_bounded(env):
+    b = grade_one(env, "fork_bomb", import_timeout=10.0)
+    alive = int(b.report.get("alive", "0"))
+    assert alive <= 16, f"{alive} processes at once (max_processes 16)\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_signal_handlers_and_threads_do_not_hang_the_grader(env):
+    b = grade_one(env, "signals_threads", timeout=2.0)
+    v = {t["id"]: t["verdict"] for t in b.hostile["tests"]}
+    assert v["activations.sigmoid"] == "passed" and v["activations.sigmoid_backward"] == "timed out", v
+    assert v["activations.tanh_backward"] != "passed", v
+    check_batch(b, env)
+
+
+def test_dangerous_syscalls_are_refused(env):
+    b = grade_one(env, "libc_syscalls")
+    rep = b.report
+    allowed_anyway = {"personality"}
+    ok = {k: v for k, v in rep.items() if k not in allowed_anyway and v.startswith("ok")}
+    assert not ok, f"these calls succeeded inside the sandbox: {ok}\n{b.say()}"
+    check_batch(b, env)
+
+
+def test_environment_of_the_grader_is_not_visible(env):
+    b = grade_one(env, "env_passwd")
+    assert b.report.get("canary_seen") == "no", f"the grader's environment leaked: {b.report}\n{b.say()}"
+    check_batch(b, env)
+
+
+# --------------------------------------------------------------------------
+# what outlives a submission
+# --------------------------------------------------------------------------
+
+def test_files_and_ipc_do_not_survive_into_a_later_submission(env):
+    b = grade_one(env, "plant_files")
+    left = env.leftovers.all()
+    # a later batch (slot 2 of 2, another private uid) tries to use what was planted
+    check = env.put_hostile("plant_check")
+    n = str(env.batch / "zz_neighbour.py")
+    b2 = env.grade([n, check], check, n)
+    rep = b2.report
+    used = {k: rep.get(k) for k in ("seen_files", "seen_sysv", "seen_key", "setuid_gained")}
+    assert used == {"seen_files": "0", "seen_sysv": "0", "seen_key": "no", "setuid_gained": "no"}, \
+        f"a later submission found what plant_files left: {used}\nleft: {left}\n{b.say()}"
+    assert not left, "plant_files left:\n" + "\n".join(left) + f"\n{b.say()}"
+    check_batch(b, env)
+    check_batch(b2, env)
+
+
+def test_filling_tmp_and_shm_leaves_nothing(env):
+    b = grade_one(env, "fill_tmp", import_timeout=20.0)
+    check_batch(b, env)
+
+
+CLI = "import sys; from checks.cli import main; sys.exit(main(sys.argv[1:]))"  # `formulacheck` of this tree
+
+
+def _cli(env: Env, stem: str, *, jobs: int, wait_after: float) -> tuple[dict, dict, dict, dict, float]:
+    """``formulacheck grade DIR --out grades.csv --json-dir D`` on [hostile, classmate]; the outputs
+    right after the run and again ``wait_after`` s later (a daemon's time to act)."""
+    if not (env.batch / f"{stem}.py").exists():
+        env.put_hostile(stem)
+        env.put("zz_neighbour.py", neighbour_source())
+    out_dir = env.tmp / "out"
+    out_dir.mkdir()
+    csv_path, json_dir = out_dir / "grades.csv", out_dir / "json"
+    rubric = env.tmp / "rubric.toml"
+    rubric.write_text("[limits]\ntimeout = 3.0\nimport_timeout = 5.0\n[examples]\ndefault = 5\n")
+    exe = [sys.executable, "-c", CLI]
+    argv = [*exe, "grade", str(env.batch), "--out", str(csv_path), "--json-dir", str(json_dir), "--jobs", str(jobs),
+            "--group", "activations", "--rubric", str(rubric)]
+    helptext = subprocess.run([*exe, "grade", "--help"], capture_output=True, text=True, env=_env(env.cache_dir)).stdout
+    supports = "--isolation" in helptext
+    if supports:
+        argv += ["--isolation", LEVEL]
+    rc, out, secs = _run_bounded(argv, _env(env.cache_dir), 60.0, str(env.tmp))
+    assert rc == 0, f"the CLI failed (exit {rc}):\n{out[-3000:]}"
+
+    def read():
+        rows = {r["submission"]: r for r in csv.DictReader(open(csv_path))}
+        js = {p.name: p.read_text() for p in sorted(json_dir.iterdir())}
+        return rows, js
+
+    first = read()
+    time.sleep(wait_after)
+    second = read()
+    return first[0], first[1], second[0], second[1], supports
+
+
+def _batch_from_cli(rows: dict, js: dict, stem: str, supports: bool) -> Batch:
+    def res(name):
+        data = json.loads(js[name[:-3] + ".json"])
+        row = rows[name]
+        return {"name": name, "status": row["status"], "message": row.get("message", ""), "score": float(row["total"]),
+                "max_score": float(row["max_total"]), "output": data.get("output", ""),
+                # the CLI asked for the level (--isolation) and refuses to grade below it
+                "isolation": data.get("isolation", row.get("isolation", LEVEL if supports else None)),
+                "tests": [{"id": t["name"], "score": t["score"], "max_score": t["max_score"],
+                           "verdict": t["status"], "reason": "", "feedback": t.get("output", "")} for t in data["tests"]]}
+
+    h, n = res(f"{stem}.py"), res("zz_neighbour.py")
+    return Batch({h["name"]: h, n["name"]: n}, h, n, 0.0, 0, supports, parse_report(h["output"]))
+
+
+def test_a_daemon_cannot_rewrite_results_or_kill_the_next_submission(env):
+    """--jobs 1: the classmate is the NEXT submission of the daemon's job slot; outputs re-read 3 s later."""
+    rows, js, rows2, js2, supports = _cli(env, "daemon_rewrite", jobs=1, wait_after=3.0)
+    assert (rows2, js2) == (rows, js), "the outputs changed after the batch (a daemon rewrote them)"
+    b = _batch_from_cli(rows, js, "daemon_rewrite", supports)
+    check_batch(b, env)
+
+
+def test_the_batch_files_and_outputs_cannot_be_tampered_with(env):
+    env.put_hostile("tamper_files")
+    env.put("zz_neighbour.py", neighbour_source())
+    before = {p.name: p.read_bytes() for p in env.batch.iterdir()}
+    rows, js, _, _, supports = _cli(env, "tamper_files", jobs=2, wait_after=0.0)
+    after = {p.name: p.read_bytes() for p in env.batch.iterdir()}
+    assert after == before, f"the batch folder changed: {sorted(set(after) ^ set(before)) or [k for k in after if after[k] != before.get(k)]}"
+    assert all("FAKE" not in t for t in js.values()) and set(js) == {"tamper_files.json", "zz_neighbour.json"}, sorted(js)
+    b = _batch_from_cli(rows, js, "tamper_files", supports)
+    check_batch(b, env)
