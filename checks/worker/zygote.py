@@ -155,15 +155,36 @@ def _sweep(uid: int) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            for _ in range(200):
+            for _ in range(1000):
                 try:
                     os.kill(-1, signal.SIGKILL)  # every process this uid may signal, not this one
                 except ProcessLookupError:
+                    break
+                if not _alive(uid, os.getpid()):  # zombies aside: they answer kill() but are dead
                     break
                 time.sleep(0.002)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+def _alive(uid: int, me: int) -> bool:
+    """Is a process of ``uid`` (other than ``me``, zombies aside) still running?"""
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != me:
+            try:
+                with open(f"/proc/{d}/status", "rb") as fh:
+                    state = None
+                    for line in fh:
+                        if line.startswith(b"State:"):
+                            state = line.split()[1]
+                        elif line.startswith(b"Uid:"):
+                            if int(line.split()[1]) == uid and state != b"Z":
+                                return True
+                            break
+            except (OSError, ValueError, IndexError):
+                pass
+    return False
 
 
 def _children(ppid: int) -> list[int]:
