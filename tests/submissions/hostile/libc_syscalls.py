@@ -91,16 +91,16 @@ def unshare_child():
                 msg.append("mount_in_userns=" + ("ok" if m == 0 else f"failed {ctypes.get_errno()}"))
             r = libc.unshare(0x40000000)  # CLONE_NEWNET (without a user namespace)
             msg.append("unshare_net=" + ("ok" if r == 0 else f"failed {ctypes.get_errno()}"))
-            os.write(wr, " ".join(msg).encode())
+            os.write(wr, ";".join(msg).encode())
         finally:
             os._exit(0)
     os.close(wr)
     data = os.read(rd, 4096).decode()
     os.close(rd)
     os.waitpid(pid, 0)
-    for kv in data.split():
-        k, v = kv.split("=", 1)
-        _say(k, v.replace("failed", "failed "))
+    for kv in filter(None, data.split(";")):
+        k, _, v = kv.partition("=")
+        _say(k, v)
 
 
 def setns_parent():
