@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import threading
 from dataclasses import dataclass, field
 
 DEFAULT_ALLOWED = ("numpy", "scipy", "math")
@@ -22,6 +23,9 @@ DEFAULT_FORBIDDEN = (
     "autograd", "reference", "checks",
 )
 STDLIB = frozenset(sys.stdlib_module_names)
+# CPython 3.11 shares the AST constructor's state between threads (python/cpython#106905):
+# two job slots parsing at once can fail with "AST constructor recursion depth mismatch"
+_PARSE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ def scan(source: str, policy: Policy, filename: str = "submission.py") -> ScanRe
     """Parse ``source`` and list every import it makes that the policy rejects."""
     res = ScanResult()
     try:
-        tree = ast.parse(source, filename=filename)
+        with _PARSE_LOCK:
+            tree = ast.parse(source, filename=filename)
     except SyntaxError as e:
         where = (f" at line {e.lineno}" + (f", column {e.offset}" if e.offset else "")) if e.lineno else ""
         res.syntax_error = f"syntax error{where}: {e.msg}"

@@ -432,7 +432,7 @@ class Sandbox:
             reply = self._recv(time.monotonic() + lim.import_timeout)
         except WorkerGone as g:
             msg = self._gone(g, "while importing the submission")
-            return LoadResult(False, error=msg, kind="timeout" if g.kind == "timeout" else "crash")
+            return LoadResult(False, error=msg, kind="timeout" if g.kind == "timeout" and not self.oom else "crash")
         except OSError as e:
             msg = self._gone(WorkerGone("crash", str(e)), "while importing the submission")
             return LoadResult(False, error=msg, kind="crash")
