@@ -148,7 +148,10 @@ def bwrap_argv(bwrap: str, allowed: tuple[str, ...], tmpfs_mb: int, setuid_caps:
         if os.path.exists(f):
             a += ["--ro-bind", f, f]
     py = interpreter()
-    paths = sysconfig.get_paths()
+    # the BASE interpreter's standard library (in a venv, "platstdlib" is the venv's folder, which
+    # holds its site-packages: torch among them)
+    base = {k: sys.base_prefix for k in ("base", "platbase", "installed_base", "installed_platbase")}
+    paths = sysconfig.get_paths(vars=base)
     extra = {py, paths["stdlib"], paths["platstdlib"]}
     libdir, ldlib = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
     if libdir and ldlib and os.path.exists(os.path.join(libdir, ldlib)):
@@ -158,7 +161,12 @@ def bwrap_argv(bwrap: str, allowed: tuple[str, ...], tmpfs_mb: int, setuid_caps:
         if os.path.exists(p) and not any(p == b or p.startswith(b + "/") for b in bound):
             a += ["--ro-bind", p, p]
     trees = bound + sorted(extra)
-    for m in _masks():
+    masks = set(_masks())
+    for t in extra:  # any package folder inside a bound tree
+        for name in ("site-packages", "dist-packages"):
+            if os.path.isdir(os.path.join(t, name)):
+                masks.add(os.path.join(t, name))
+    for m in sorted(masks):
         if any(m == t or m.startswith(t + "/") for t in trees):
             a += ["--tmpfs", m, "--remount-ro", m]
     # the allowed packages, and what the worker itself needs, at /fc/site
