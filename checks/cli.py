@@ -75,12 +75,14 @@ def cmd_list(args) -> int:
         print()
         return 0
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=f"{len(fs)} formulas")
     for c in ("id", "source", "oracles", "points"):
         t.add_column(c)
     for f in fs:
-        t.add_row(f.id, str(f.source), ", ".join(o.name for o in f.oracles), f"{f.points:g}")
+        # Text, not markup: sources hold brackets ("1[x > 0]") that rich would take for tags
+        t.add_row(Text(f.id), Text(str(f.source)), Text(", ".join(o.name for o in f.oracles)), f"{f.points:g}")
     _console().print(t)
     return 0
 
