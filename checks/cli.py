@@ -79,7 +79,7 @@ def cmd_list(args) -> int:
 
     t = Table(title=f"{len(fs)} formulas")
     for c in ("id", "source", "oracles", "points"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")  # nothing cut off
     for f in fs:
         # Text, not markup: sources hold brackets ("1[x > 0]") that rich would take for tags
         t.add_row(Text(f.id), Text(str(f.source)), Text(", ".join(o.name for o in f.oracles)), f"{f.points:g}")

@@ -1,11 +1,13 @@
 """`formulacheck list` prints every formula's notes source exactly (brackets are text, not markup)."""
 
-from checks import registry
+from rich.console import Console
+
+from checks import cli, registry
 from checks.cli import main
 
 
 def test_list_prints_every_source_verbatim(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(width=1000))
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     with_brackets = [f for f in registry.all_formulas() if "[" in str(f.source)]
