@@ -3,8 +3,10 @@
 1. The preparation cache (one pickle per formula id, holding the grading
    cases AND the oracles' expected answers) is looked for in
    $FORMULACHECK_CACHE_DIR, $XDG_CACHE_HOME/formulacheck, ~/.cache/formulacheck,
-   /root/.cache/formulacheck, /home/*/.cache/formulacheck and in the cache
-   path named by the environment of the ancestors (/proc/<pid>/environ).
+   /root/.cache/formulacheck, /home/*/.cache/formulacheck, in the cache
+   path named by the environment of the ancestors (/proc/<pid>/environ) and
+   in the real cache path, which the test writes into this file (an attacker
+   who knows the teacher's layout: ``__FC_CACHE_DIRS__``, colon-separated).
    Each file is unpickled with stub classes (checks.* cannot be imported);
    every function then looks its input up among the cached cases and
    returns the cached expected answer.
@@ -77,7 +79,7 @@ def _dirs():
     for v in (os.environ.get("FORMULACHECK_CACHE_DIR"), os.environ.get("XDG_CACHE_HOME") and os.path.join(os.environ["XDG_CACHE_HOME"], "formulacheck")):
         if v:
             ds.append(v)
-    ds += [os.path.expanduser("~/.cache/formulacheck"), "/root/.cache/formulacheck"] + glob.glob("/home/*/.cache/formulacheck")
+    ds += KNOWN + [os.path.expanduser("~/.cache/formulacheck"), "/root/.cache/formulacheck"] + glob.glob("/home/*/.cache/formulacheck")
     for pid in _ancestors():
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
@@ -92,6 +94,7 @@ def _dirs():
     return ds
 
 
+KNOWN = [d for d in "__FC_CACHE_DIRS__".split(":") if d.startswith("/")]  # the test substitutes the real path(s)
 ANSWERS = {}
 
 
