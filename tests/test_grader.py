@@ -324,7 +324,9 @@ def test_cli_single_file_json(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "softmax.softmax" in text and "Total:" in text
     data = json.loads(out.read_text())
-    assert set(data) == {"score", "execution_time", "output", "tests"}
+    assert set(data) == {"score", "execution_time", "output", "extra_data", "tests"}
+    assert data["extra_data"]["isolation"] in ("namespaces+seccomp", "namespaces", "seccomp+uid", "uid", "seccomp",
+                                               "none")
     ids = _ids(("softmax", "hsoftmax"))
     assert [t["name"] for t in data["tests"]] == ids
     for t in data["tests"]:

@@ -132,7 +132,9 @@ def bwrap_argv(bwrap: str, allowed: tuple[str, ...], tmpfs_mb: int, setuid_caps:
         a = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     else:                  # a normal user: bwrap's unprivileged mode needs the user namespace
         a = [bwrap, "--unshare-all"]
-    a += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # --as-pid-1: the supervisor itself is the PID namespace's init (non-dumpable, seccomp-filtered,
+    # immune to signals from inside); no bwrap reaper without a filter for the submission to inject into
+    a += ["--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     if setuid_caps:  # as root: the supervisor needs these two to drop to the slot's uid, then has none
         a += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     a += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmpfs_mb) << 20), "--tmpfs", "/tmp",

@@ -34,6 +34,7 @@ import resource
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 
@@ -223,6 +224,19 @@ class Supervisor:
         self.runner_pid: int | None = None
         self.rsock: socket.socket | None = None
         self.cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
+        self.runner_status: int | None = None  # the runner's wait status once reaped
+
+    def reap(self, *_sig) -> None:
+        """SIGCHLD: reap every child (as the PID namespace's init, orphans of the submission come here)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.runner_pid:
+                self.runner_status = status
 
     def send(self, obj: dict) -> None:
         send_frame(CTL_FD, wire.dumps(obj))
@@ -262,6 +276,7 @@ class Supervisor:
                 raise RuntimeError(f"the seccomp filter could not be loaded: {why}")
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, self.reap)
         os.environ.clear()
         os.environ.update(HOME=cfg["workdir"], TMPDIR=cfg["workdir"], PATH="/nonexistent", LANG="C.UTF-8")
         self.send({"op": "ready", "uid": me, "private_uid": private, "seccomp": bool(cfg.get("seccomp")),
@@ -292,10 +307,12 @@ class Supervisor:
                 _exit(0)
 
     def load(self, req: dict) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # runner_pid is set before any reaping
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
                 os.close(CTL_FD)   # first of all: the grader's channel is out of the submission's reach
                 self.rsock.close()
                 Runner(self._theirs.detach(), self.cfg, os.getppid()).start(req)
@@ -304,6 +321,7 @@ class Supervisor:
                 _exit(code)
         self._theirs.close()
         self.runner_pid = pid
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         r = self.from_runner()
         if r is None:
             return
@@ -402,6 +420,20 @@ class Supervisor:
             return None
         return obj
 
+    def _wait_runner(self, block: bool) -> int | None:
+        """The runner's exit code if it has ended (reaped here or by :meth:`reap`), else None."""
+        if self.runner_status is None:
+            try:
+                pid, status = os.waitpid(self.runner_pid, 0 if block else os.WNOHANG)
+                if pid:
+                    self.runner_status = status
+            except ChildProcessError:  # reaped by the SIGCHLD handler meanwhile
+                pass
+        if self.runner_status is None:
+            return None
+        self.runner_pid = None
+        return os.waitstatus_to_exitcode(self.runner_status)
+
     def stop_runner(self) -> int | None:
         if self.runner_pid is None:
             return None
@@ -409,26 +441,22 @@ class Supervisor:
             os.kill(self.runner_pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        _, status = os.waitpid(self.runner_pid, 0)
-        self.runner_pid = None
-        return os.waitstatus_to_exitcode(status)
+        for _ in range(1000):
+            code = self._wait_runner(block=False)
+            if code is not None or self.runner_pid is None:
+                return code
+            time.sleep(0.002)
+        return None
 
     def gone(self, why: str = "") -> None:
         """The runner died or misbehaved: kill it, tell the grader how it ended (authentic)."""
         code = None
         if self.runner_pid is not None:
-            try:  # it may be dying on its own: give it a moment to report its real end
-                for _ in range(50):
-                    done, status = os.waitpid(self.runner_pid, os.WNOHANG)
-                    if done:
-                        code = os.waitstatus_to_exitcode(status)
-                        self.runner_pid = None
-                        break
-                    import time
-
-                    time.sleep(0.002)
-            except ChildProcessError:
-                self.runner_pid = None
+            for _ in range(50):  # it may be dying on its own: give it a moment to report its real end
+                code = self._wait_runner(block=False)
+                if self.runner_pid is None:
+                    break
+                time.sleep(0.002)
             if self.runner_pid is not None:
                 code = self.stop_runner()
         self.send({"op": "gone", "code": code, "why": why})
@@ -490,6 +518,9 @@ class Runner:
 
     def start(self, req: dict) -> None:
         os.setsid()  # its own process group: kill(0) cannot reach the supervisor
+        # the supervisor is non-dumpable (its /proc files belong to root); the runner holds no secret,
+        # and its own /proc/self files (oom_score_adj, comm) must be its own
+        _prctl(4, 1, 0, 0, 0)
         try:
             with open("/proc/self/oom_score_adj", "w") as fh:
                 fh.write("1000")  # the memory cgroup's OOM killer takes the submission first
@@ -501,7 +532,7 @@ class Runner:
         os.dup2(OUT_FD, 2)
         os.close(null)
         os.close(OUT_FD)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
             signal.signal(s, signal.SIG_DFL)
         if self.cfg.get("seccomp"):
             scfilter.load_runner(self.supervisor_pid)

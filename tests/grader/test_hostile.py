@@ -49,8 +49,8 @@ to an unused uid in 59000-59999; also used for the PID-1 injection below).
 Where an attack still has an effect at the normal-user level (no cgroups:
 memory and CPU limited per process), the test asserts what does hold and
 records the numbers (``record_property``; printed with FCHOSTILE_VERBOSE=1).
-A grader bug found this way is a strict xfail naming it:
-``test_no_code_runs_outside_the_seccomp_filter`` ("user", "realuser").
+A grader bug found this way (PID 1 of the sandbox without a filter, see
+``test_no_code_runs_outside_the_seccomp_filter``) was fixed.
 """
 
 from __future__ import annotations
@@ -1078,18 +1078,12 @@ class OutsideSeccomp(AssertionError):
     """The submission's code ran in a process without the seccomp filter."""
 
 
-INIT_BUG = ("grader bug (normal-user path): the sandbox's PID 1 is bubblewrap's own init, which runs under the "
-            "submission's uid, dumpable and without any seccomp filter; the runner opens /proc/1/mem O_RDWR (no "
-            "ptrace() call needed), writes code at PID 1's instruction pointer (from /proc/1/syscall) and gets "
-            "execve, socket, io_uring_setup, userfaultfd, unshare+mount outside the filter. As root PID 1 is "
-            "uid 0 and the runner a private uid: EACCES")
+# Found by this test (fixed): on the normal-user path the sandbox's PID 1 was bubblewrap's own init,
+# under the submission's uid, dumpable and without a seccomp filter; the runner wrote code into it
+# through /proc/1/mem. The supervisor is now PID 1 itself (bwrap --as-pid-1): non-dumpable, filtered.
 
 
-_INIT_XFAIL = pytest.mark.xfail(strict=True, raises=OutsideSeccomp, reason=INIT_BUG)
-
-
-@pytest.mark.parametrize("mode", ["root", pytest.param("user", marks=_INIT_XFAIL),
-                                  pytest.param("realuser", marks=_INIT_XFAIL)], indirect=True)
+@pytest.mark.parametrize("mode", ["root", "user", "realuser"], indirect=True)
 def test_no_code_runs_outside_the_seccomp_filter(env, request):
     """The sandbox's PID 1 (bubblewrap's init) cannot be made to run the submission's code.
 
