@@ -1,8 +1,8 @@
 """The import policy, checked statically (AST, in the grader) before anything runs.
 
-The worker enforces the same policy at run time with an import hook
-(``checks.grader.worker``), which catches dynamic imports the AST cannot see
-(``__import__("to" + "rch")``).
+In the sandbox a forbidden package is absent from the file system; the
+runner's import hook (``checks.worker.guard``) explains the verdict of a
+dynamic import the AST cannot see (``__import__("to" + "rch")``).
 
 Allowed: the standard library plus ``allowed_imports`` (numpy, scipy, math by
 default). Forbidden, always reported as a policy violation: torch, jax,
