@@ -312,6 +312,12 @@ class Grader:
     def _ensure(self) -> None:
         self.prepare_batch()  # before any worker exists (the cache directory is private: 0700)
         if self._zygote is None:
+            if not self.isolation.startswith("namespaces") and not self.drop_privileges:
+                # the worker runs under our uid and sees our /proc: our memory (the expected answers)
+                # must not be readable through /proc/<pid>/mem
+                import ctypes
+
+                ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
             self._root = tempfile.mkdtemp(prefix="formulacheck-grade-")
             os.chmod(self._root, 0o711)
             self._zygote = Zygote()

@@ -149,6 +149,14 @@ class Zygote:
             pass
 
     def request(self, obj: dict, fds: list[int] = ()) -> dict:
+        """One request; a zygote that died or stopped answering is replaced and the request sent once more
+        (a submission below the namespaces level can kill the zygote: that must not become a grader error)."""
+        try:
+            return self._request(obj, fds)
+        except SandboxError:
+            return self._request(obj, fds)
+
+    def _request(self, obj: dict, fds: list[int] = ()) -> dict:
         with self._lock:
             if self.sock is None:  # it stopped answering before: a new one
                 self.restarts += 1
@@ -233,6 +241,32 @@ def reserve_uid(drop: bool = True):
                 continue
             return uid, fh
     raise SandboxError(f"no free uid in {UID_RANGE.start}..{UID_RANGE.stop - 1} for a sandbox worker")
+
+
+def remove_ipc_of(uid: int) -> int:
+    """Remove the System V shared memory, queues and semaphores owned by ``uid`` (they outlive processes)."""
+    n = 0
+    for kind, flag in (("shm", "-m"), ("msg", "-q"), ("sem", "-s")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        if not lines:
+            continue
+        cols = lines[0].split()
+        try:
+            i_id, i_uid = cols.index({"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]), cols.index("uid")
+        except ValueError:
+            continue
+        ids = [ln.split()[i_id] for ln in lines[1:] if len(ln.split()) > i_uid and ln.split()[i_uid] == str(uid)]
+        for x in ids:
+            try:
+                subprocess.run(["ipcrm", flag, x], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+                n += 1
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+    return n
 
 
 def remove_files_of(uid: int, roots: list[str], depth: int = 8) -> int:
@@ -561,6 +595,7 @@ class Sandbox:
             self.group = None
         if self.uid is not None and not self.namespaces:  # in a namespace it can write its own tmpfs only
             remove_files_of(self.uid, ["/tmp", "/var/tmp", "/dev/shm"])
+            remove_ipc_of(self.uid)  # its own IPC namespace otherwise
         return code
 
     def close_submission(self) -> None:
