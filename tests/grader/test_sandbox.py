@@ -111,7 +111,8 @@ def _zygote_pids(g: Grader) -> int:
     return g._zygote.proc.pid
 
 
-def test_a_stopped_zygote_is_a_bounded_grader_error_and_the_next_one_is_graded(tmp_path, monkeypatch):
+def test_a_stopped_zygote_is_replaced_within_its_timeout(tmp_path, monkeypatch):
+    """SIGSTOP of the zygote (possible below namespaces): the request times out, a new zygote takes it."""
     monkeypatch.setattr(sandbox, "ZYGOTE_TIMEOUT", 2.0)
     p = tmp_path / "a.py"
     p.write_text(SRC)
@@ -121,15 +122,14 @@ def test_a_stopped_zygote_is_a_bounded_grader_error_and_the_next_one_is_graded(t
         os.kill(zpid, signal.SIGSTOP)
         t0 = time.monotonic()
         r = g.grade_file(str(p))
-        assert time.monotonic() - t0 < 20
-        assert r.status == "grader error" and "zygote" in r.message and r.score == 0
+        assert time.monotonic() - t0 < 20  # never a hang
+        assert r.status == "ok" and r.score == 2, r.message  # never the submission's loss, nor a grader error
+        assert g._zygote.restarts == 1
         with pytest.raises(ProcessLookupError):  # the stopped one was killed, not left behind
             for _ in range(100):
                 os.kill(zpid, 0)
                 time.sleep(0.02)
-        r = g.grade_file(str(p))  # a new zygote
-        assert r.status == "ok" and r.score == 2
-        assert g._zygote.restarts == 1
+        assert g.grade_file(str(p)).score == 2
 
 
 def test_the_cpu_backstop_leaves_room_for_the_feedbacks_searches():
