@@ -23,7 +23,7 @@ from checks.grader import refsub, report
 from checks.grader.grade import Grader, SubmissionResult
 from checks.grader.rubric import Limits, Rubric
 from checks.grader import sandbox as gsandbox
-from checks.worker import serve as gserve
+from checks.worker import common as gserve
 
 SUBS = Path(__file__).parent / "submissions"
 TEMPLATE = Path(__file__).parent.parent / "student" / "template.py"

@@ -39,7 +39,8 @@ LEVELS = ("none", "seccomp", "uid", "seccomp+uid", "namespaces", "namespaces+sec
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKER_FILES = ("checks/__init__.py", "checks/grader/__init__.py", "checks/grader/wire.py", "checks/gradfns.py",
                 "checks/worker/__init__.py", "checks/worker/frames.py", "checks/worker/filter.py",
-                "checks/worker/guard.py", "checks/worker/serve.py")
+                "checks/worker/guard.py", "checks/worker/common.py", "checks/worker/runner.py",
+                "checks/worker/serve.py")
 ENTRY = "from checks.worker.serve import main; main()"
 HOW_TO_RAISE = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and the pyseccomp package "
                 "with libseccomp2, or run the grader as root; in Docker, namespaces need a profile that "

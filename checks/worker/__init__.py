@@ -7,7 +7,9 @@ starts one; none of it imports torch, SymPy, Hypothesis or the rest of
 
 - :mod:`.frames`  length-prefixed frames on a socket, with a size cap
 - :mod:`.zygote`  the launcher: forks, joins a cgroup, execs bubblewrap
-- :mod:`.serve`   inside the sandbox: the supervisor and the runner
+- :mod:`.serve`   inside the sandbox: the supervisor (the grader's only peer)
+- :mod:`.runner`  the submission's process
+- :mod:`.common`  what both share: the restricted unpickler, the in-place rule, limits
 - :mod:`.guard`   the import hook that explains a policy verdict
 - :mod:`.filter`  the seccomp filters (libseccomp through ``pyseccomp``)
 """

@@ -24,9 +24,6 @@ are unpickled by a restricted unpickler (numpy, plain containers,
 
 from __future__ import annotations
 
-import builtins
-import ctypes
-import io
 import json
 import os
 import pickle
@@ -35,168 +32,14 @@ import signal
 import socket
 import sys
 import time
-import traceback
-import types
-
-import numpy as np
 
 from checks.grader import wire
 from checks.worker import filter as scfilter
+from checks.worker.common import (CTL_FD, count_tasks, loads, prctl, reach_paths, safe_str, same, setlimit)
 from checks.worker.frames import FrameError, recv_frame, send_frame
-from checks.worker.guard import Guard
+from checks.worker.runner import Runner
 
-try:  # grad_fn objects of the optim formulas (numpy-only, picklable)
-    import checks.gradfns as _GRADFNS
-except ImportError:  # pragma: no cover
-    _GRADFNS = None
-
-# bound now, before any submission runs
-_shares_memory = np.shares_memory
-_ndarray = np.ndarray
 _exit = os._exit
-_write = os.write
-_Unpickler = pickle.Unpickler
-
-CTL_FD, OUT_FD = 3, 4
-
-
-def _prctl(*args) -> int:
-    return ctypes.CDLL(None, use_errno=True).prctl(*[ctypes.c_ulong(a) for a in args])
-
-
-# --------------------------------------------------------------------------
-# helpers shared by both processes
-# --------------------------------------------------------------------------
-
-class _RestrictedUnpickler(_Unpickler):
-    def find_class(self, module, name):
-        if module == "checks.gradfns" and _GRADFNS is not None:
-            return getattr(_GRADFNS, name)
-        if module.split(".")[0] == "numpy" or module in ("copyreg", "collections", "builtins", "_codecs"):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"worker: refusing to unpickle {module}.{name}")
-
-
-def _loads(b: bytes):
-    return _RestrictedUnpickler(io.BytesIO(b)).load()
-
-
-def same(a, b) -> bool:
-    """Is ``b`` (the runner's echo, decoded from the wire) exactly ``a`` (an argument before the call)?
-
-    Arrays compare by dtype, shape and bytes (so -0.0 over 0.0 is a change);
-    objects the wire does not carry (grad_fn losses) arrive as placeholders
-    and are not compared.
-    """
-    if isinstance(b, wire.Opaque):
-        return not isinstance(a, (_ndarray, list, tuple, dict, float, int, str, bytes, complex, bool, type(None)))
-    if isinstance(a, _ndarray):
-        return isinstance(b, _ndarray) and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a.keys()) == list(b.keys()) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, float):
-        return isinstance(b, float) and (a == b or (a != a and b != b))
-    if isinstance(a, np.generic):
-        return isinstance(b, np.generic) and a.dtype == b.dtype and a.tobytes() == b.tobytes()
-    return type(a) is type(b) and a == b
-
-
-def _leaves(x, out: list) -> list:
-    if isinstance(x, dict):
-        for v in x.values():
-            _leaves(v, out)
-    elif isinstance(x, (list, tuple)):
-        for v in x:
-            _leaves(v, out)
-    elif isinstance(x, _ndarray):
-        out.append(x)
-    return out
-
-
-def _safe_str(e: BaseException, limit: int = 400) -> str:
-    try:
-        s = str(e)
-    except BaseException:
-        s = "<unprintable>"
-    s = s.replace("\n", " ")
-    return s if len(s) <= limit else s[:limit] + "..."
-
-
-def _setlimit(which: int, value: int, hard: int | None = None) -> None:
-    _soft, hard_old = resource.getrlimit(which)
-    hard = value if hard is None else hard
-    if hard_old != resource.RLIM_INFINITY:
-        hard = min(hard, hard_old)
-    resource.setrlimit(which, (min(value, hard), hard))
-
-
-def count_tasks(uid: int) -> int:
-    """Tasks (processes and threads: what RLIMIT_NPROC counts) of ``uid`` visible in /proc."""
-    n = 0
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/status", "rb") as fh:
-                    mine, threads = False, 1
-                    for line in fh:
-                        if line.startswith(b"Uid:"):
-                            mine = int(line.split()[1]) == uid
-                        elif line.startswith(b"Threads:"):
-                            threads = int(line.split()[1])
-                    n += threads if mine else 0
-            except (OSError, ValueError, IndexError):
-                pass
-    return n
-
-
-# -------- without a mount namespace, as root: reach the interpreter's files after setuid
-
-def _world_reachable(path: str) -> bool:
-    import stat
-
-    p = os.path.abspath(path)
-    try:
-        st = os.stat(p)
-        if not (st.st_mode & stat.S_IROTH and st.st_mode & stat.S_IXOTH):
-            return False
-        while p != os.sep:
-            p = os.path.dirname(p)
-            if not os.stat(p).st_mode & stat.S_IXOTH:
-                return False
-    except OSError:
-        return True
-    return True
-
-
-def _reach_paths() -> None:
-    """sys.path entries the private uid cannot reach (e.g. under /root) become /proc/self/fd/N."""
-    moved: dict[str, str] = {}
-    new = []
-    for p in sys.path:
-        if p and os.path.isdir(p) and not _world_reachable(p):
-            fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
-            moved[os.path.abspath(p)] = f"/proc/self/fd/{fd}"
-            p = moved[os.path.abspath(p)]
-        new.append(p)
-    sys.path[:] = new
-    for mod in list(sys.modules.values()):
-        paths = getattr(mod, "__path__", None)
-        if not isinstance(paths, list):
-            continue
-        out = []
-        for p in paths:
-            for old, fdp in moved.items():
-                if isinstance(p, str) and (p == old or p.startswith(old + os.sep)):
-                    p = fdp + p[len(old):]
-                    break
-            out.append(p)
-        try:
-            mod.__path__ = out
-        except (AttributeError, TypeError):
-            pass
-    sys.path_importer_cache.clear()
 
 
 # --------------------------------------------------------------------------
@@ -211,7 +54,7 @@ def main() -> None:
         Supervisor(cfg).setup_and_serve()
     except BaseException as e:  # setup failed before any submission code ran: the grader's problem
         try:
-            send_frame(CTL_FD, wire.dumps({"op": "fatal", "error": f"{type(e).__name__}: {_safe_str(e)}"}))
+            send_frame(CTL_FD, wire.dumps({"op": "fatal", "error": f"{type(e).__name__}: {safe_str(e)}"}))
         except BaseException:
             pass
         _exit(71)
@@ -246,25 +89,25 @@ class Supervisor:
         mb = 1 << 20
         os.umask(0o077)
         os.chdir(cfg["workdir"])
-        _setlimit(resource.RLIMIT_CORE, 0)
-        _setlimit(resource.RLIMIT_AS, int(cfg["memory_mb"]) * mb)
-        _setlimit(resource.RLIMIT_FSIZE, int(cfg["fsize_mb"]) * mb)
-        _setlimit(resource.RLIMIT_CPU, int(cfg["cpu_seconds"]), int(cfg["cpu_seconds"]) + 5)
-        _setlimit(resource.RLIMIT_NOFILE, 256)
+        setlimit(resource.RLIMIT_CORE, 0)
+        setlimit(resource.RLIMIT_AS, int(cfg["memory_mb"]) * mb)
+        setlimit(resource.RLIMIT_FSIZE, int(cfg["fsize_mb"]) * mb)
+        setlimit(resource.RLIMIT_CPU, int(cfg["cpu_seconds"]), int(cfg["cpu_seconds"]) + 5)
+        setlimit(resource.RLIMIT_NOFILE, 256)
         strip = set(cfg.get("strip_paths", []))
         sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) not in strip]
         uid = cfg.get("uid")
         if uid is not None and os.geteuid() == 0:
             if cfg.get("reach_paths"):
-                _reach_paths()
+                reach_paths()
             os.setgroups([])
             os.setgid(int(uid))
             os.setuid(int(uid))
         me = os.getuid()
         private = uid is not None and me == int(uid)
         nproc = int(cfg["max_processes"]) + (0 if private else count_tasks(me))
-        _setlimit(resource.RLIMIT_NPROC, nproc)
-        _prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<pid>/mem or fd of ours to the runner
+        setlimit(resource.RLIMIT_NPROC, nproc)
+        prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<pid>/mem or fd of ours to the runner
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)  # before seccomp denies sockets
         self.rsock, self._theirs = mine, theirs
         why = None
@@ -291,7 +134,7 @@ class Supervisor:
             if raw is None:
                 self.stop_runner()
                 _exit(0)
-            req = _loads(raw)
+            req = loads(raw)
             op = req["op"]
             if op == "load":
                 self.load(req)
@@ -349,7 +192,7 @@ class Supervisor:
             out = {"k": k, "i": i, "viol": r.get("viol")}
             if k == "ok":
                 try:
-                    args, kwargs = _loads(blob)
+                    args, kwargs = loads(blob)
                     after = wire.decode(r.get("a"))
                     moved = self.inplace(req["fn"], args, kwargs, after)
                 except (wire.WireError, ValueError, TypeError, RecursionError) as e:
@@ -463,175 +306,3 @@ class Supervisor:
         _exit(0)
 
 
-# --------------------------------------------------------------------------
-# the runner: the submission's process
-# --------------------------------------------------------------------------
-
-class _Capped(io.TextIOBase):
-    """sys.stdout / sys.stderr: writes through to fd 1 up to a shared cap, then drops."""
-
-    def __init__(self, fd: int, left: list[int]):
-        self._fd, self._left = fd, left
-
-    def write(self, s):
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        if self._left[0] > 0 and s:
-            b = s.encode("utf-8", "replace")[: self._left[0]]
-            self._left[0] -= len(b)
-            try:
-                _write(self._fd, b)
-            except OSError:
-                self._left[0] = 0
-        return len(s)
-
-    def writable(self):
-        return True
-
-    def isatty(self):
-        return False
-
-    def fileno(self):
-        return self._fd
-
-    def flush(self):
-        pass
-
-    @property
-    def encoding(self):
-        return "utf-8"
-
-
-class Runner:
-    def __init__(self, fd: int, cfg: dict, supervisor_pid: int):
-        self.fd = fd
-        self.cfg = cfg
-        self.supervisor_pid = supervisor_pid
-        self.filename = os.path.basename(cfg["basename"])
-        self.violations: list[str] = []
-        self.module: types.ModuleType | None = None
-
-    def send(self, obj: dict) -> None:
-        if self.violations:
-            obj["viol"] = list(self.violations)
-        send_frame(self.fd, wire.dumps(obj))
-
-    def start(self, req: dict) -> None:
-        os.setsid()  # its own process group: kill(0) cannot reach the supervisor
-        # the supervisor is non-dumpable (its /proc files belong to root); the runner holds no secret,
-        # and its own /proc/self files (oom_score_adj, comm) must be its own
-        _prctl(4, 1, 0, 0, 0)
-        try:
-            with open("/proc/self/oom_score_adj", "w") as fh:
-                fh.write("1000")  # the memory cgroup's OOM killer takes the submission first
-        except OSError:
-            pass
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(OUT_FD, 1)
-        os.dup2(OUT_FD, 2)
-        os.close(null)
-        os.close(OUT_FD)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
-            signal.signal(s, signal.SIG_DFL)
-        if self.cfg.get("seccomp"):
-            scfilter.load_runner(self.supervisor_pid)
-        left = [int(self.cfg["max_output_bytes"]) + 1]  # one byte more: the grader sees the truncation
-        sys.stdout = sys.__stdout__ = _Capped(1, left)
-        sys.stderr = sys.__stderr__ = _Capped(2, left)
-        sys.stdin = sys.__stdin__ = io.StringIO("")
-        sys.meta_path.insert(0, Guard(self.filename, self.cfg["policy"], self.violations))
-        for m in list(sys.modules):  # the project's packages are out of the submission's reach
-            if m == "checks" or m.startswith("checks.") or m == "reference" or m.startswith("reference."):
-                del sys.modules[m]
-        self.load(req)
-        while True:
-            raw = recv_frame(self.fd, 1 << 30)
-            if raw is None:
-                _exit(0)
-            r = _loads(raw)
-            if r["op"] == "run":
-                self.run(r)
-            elif r["op"] == "probe":
-                self.send({"op": "probe", "modules": sorted({m.split(".")[0] for m in sys.modules}),
-                           "uid": os.getuid(), "cwd": os.getcwd(), "pgid": os.getpgid(0), "sid": os.getsid(0),
-                           "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)), "umask": os.umask(0o077),
-                           "tmpdir": os.environ.get("TMPDIR"), "home": os.environ.get("HOME")})
-            else:
-                _exit(0)
-
-    def where(self, e: BaseException) -> str:
-        try:
-            tb = traceback.extract_tb(e.__traceback__)
-        except BaseException:
-            return ""
-        mine = [fr for fr in tb if fr.filename == self.filename]
-        fr = mine[-1] if mine else (tb[-1] if tb else None)
-        if fr is None:
-            return ""
-        name = os.path.basename(fr.filename) if fr.filename == self.filename else fr.filename
-        return f" (line {fr.lineno} of {name})"
-
-    def load(self, req: dict) -> None:
-        src = req["source"]
-        try:
-            with open(self.filename, "w", encoding="utf-8") as fh:  # for tracebacks (linecache)
-                fh.write(src)
-        except OSError:
-            pass
-        mod = types.ModuleType(req["modname"])
-        mod.__file__ = self.filename
-        mod.__builtins__ = builtins
-        sys.modules[req["modname"]] = mod
-        try:
-            exec(compile(src, self.filename, "exec", dont_inherit=True), mod.__dict__)
-        except BaseException as e:  # SystemExit, KeyboardInterrupt, MemoryError... all become a verdict
-            if isinstance(e, SystemExit):
-                msg = f"the submission called sys.exit({_safe_str(e)}) while being imported"
-            else:
-                msg = f"importing the submission raised {type(e).__name__}: {_safe_str(e)}{self.where(e)}"
-                if isinstance(e, MemoryError):
-                    msg += f" (the memory limit is {self.cfg['memory_mb']} MB)"
-            self.send({"op": "load_error", "error": msg})
-            return
-        self.module = mod
-        self.send({"op": "loaded", "fns": [n for n in req["fns"] if callable(mod.__dict__.get(n))]})
-
-    def run(self, req: dict) -> None:
-        name, fresh, max_bytes = req["fn"], req["fresh"], req["max_bytes"]
-        fn = self.module.__dict__.get(name) if self.module is not None else None
-        for i, blob in enumerate(req["cases"]):
-            r = self.one(name, fn, blob, fresh, max_bytes)
-            r["i"] = i
-            self.send(r)
-            if r["k"] == "notimpl":
-                break
-        self.send({"op": "done"})
-
-    def one(self, name: str, fn, blob: bytes, fresh: bool, max_bytes: int) -> dict:
-        if not callable(fn):
-            return {"k": "notimpl"}
-        args, kwargs = _loads(blob)
-        try:
-            out = fn(*args, **kwargs)
-        except NotImplementedError:
-            return {"k": "notimpl"}
-        except BaseException as e:
-            if isinstance(e, SystemExit):
-                msg = f"{name} called sys.exit({_safe_str(e)})"
-            else:
-                msg = f"{name} raised {type(e).__name__}: {_safe_str(e)}{self.where(e)}"
-                if isinstance(e, MemoryError):
-                    msg += f" (the memory limit is {self.cfg['memory_mb']} MB)"
-            return {"k": "exc", "msg": msg}
-        try:
-            if fresh:
-                ins = _leaves((args, kwargs), [])
-                for o in _leaves(out, []):
-                    if any(_shares_memory(o, a) for a in ins):
-                        return {"k": "alias", "msg": f"{name} returned an array that shares memory with an argument; return new arrays"}
-            return {"k": "ok", "v": wire.encode(out, max_bytes), "a": wire.encode([list(args), dict(kwargs)], max_bytes)}
-        except wire.WireError as e:
-            return {"k": "bad", "msg": f"{name}: {e}"}
-        except BaseException as e:  # the result itself misbehaves (e.g. a hostile __eq__)
-            return {"k": "bad", "msg": f"{name}: its result could not be read: {type(e).__name__}: {_safe_str(e)}"}

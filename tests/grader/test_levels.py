@@ -99,7 +99,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests" / "submissions" / "hostile"
 UID_LOCKS = "/tmp/formulacheck-uids"
-#: the private uids of these batches: the grader's own mechanism (checks.grader.sandbox.reserve_uid),
+#: the private uids of these batches: the grader's own mechanism (checks.grader.uids.reserve_uid),
 #: given a range outside its default 61000-64999, which test_hostile.py watches for leftovers
 #: (a file of a uid-level batch in /tmp is there until the grader removes it)
 UIDS = (65100, 65500)
@@ -161,12 +161,12 @@ def neighbour_source() -> str:
 DRIVER = r'''
 import json, sys, time
 from dataclasses import replace
-from checks.grader import sandbox
+from checks.grader import sandbox, uids
 from checks.grader.grade import Grader
 from checks.grader.rubric import Limits, Rubric
 
 cfg = json.load(open(sys.argv[1]))
-sandbox.UID_RANGE = range(*cfg["uids"])
+uids.UID_RANGE = range(*cfg["uids"])
 paths = sys.argv[3:]
 rub = replace(Rubric(), examples_default=cfg["examples"],
               limits=replace(Limits(), timeout=cfg["timeout"], import_timeout=cfg["import_timeout"]))
@@ -193,9 +193,9 @@ with open(cfg["out"], "w") as fh:
 DRIVER_CLI = r'''
 import json, sys
 import checks.grader.grade as G
-from checks.grader import sandbox
+from checks.grader import sandbox, uids
 cfg = json.load(open(sys.argv[1]))
-sandbox.UID_RANGE = range(*cfg["uids"])
+uids.UID_RANGE = range(*cfg["uids"])
 
 class Leveled(G.Grader):
     def __init__(self, *a, **k):
@@ -862,7 +862,7 @@ def test_planted_files_do_not_reach_a_later_submission(graded, level):
 
 
 # Found here (fixed): the System V IPC objects of a private uid outlived its submission; Sandbox.kill now
-# removes them (checks.grader.sandbox.remove_ipc_of). At 'uid' (no seccomp: keyctl allowed) a key in the
+# removes them (checks.grader.uids.remove_ipc_of). At 'uid' (no seccomp: keyctl allowed) a key in the
 # uid's user keyring still outlives it: that case stays a strict xfail, and the threat table says so.
 _KEY_OUTLIVES = ("at 'uid' (no seccomp) a key planted in the private uid's user keyring outlives the submission "
                  "and is found by a later one in the same job slot")
