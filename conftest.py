@@ -24,7 +24,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     from hypothesis import HealthCheck, settings
 
-    from checks import engine, profiles
+    from checks.run import check as engine, profiles
 
     # defaults for the tests' own @settings: no example database (no .hypothesis/ in the
     # clone), no deadline and no health checks (the 2-core CI machine runs two workers;
@@ -57,7 +57,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def impl(request):
     """The implementation under test (a module)."""
-    from checks.impl import ImplLoadError, load_impl
+    from checks.run.impl import ImplLoadError, load_impl
 
     spec = request.config.getoption("--impl")
     try:

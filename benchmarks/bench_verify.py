@@ -21,13 +21,15 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    from checks import torchlib
+    from checks.oracles import torchlib
 
     torchlib.torch()
     print(f"import torch (one thread): {time.perf_counter() - t0:.2f}s")
 
     import reference
-    from checks import engine, registry, sym
+    from checks import registry
+    from checks.oracles import sym
+    from checks.run import check as engine
 
     fs = registry.select(group=args.group)
     for prof in args.profiles.split(","):

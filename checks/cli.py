@@ -90,8 +90,10 @@ def cmd_list(args) -> int:
 def cmd_verify(args) -> int:
     from rich.table import Table
 
-    from checks import engine, profiles, registry, sym
-    from checks.impl import ImplLoadError, function_of, load_impl
+    from checks import registry
+    from checks.oracles import sym
+    from checks.run import check as engine, profiles
+    from checks.run.impl import ImplLoadError, function_of, load_impl
 
     console = _console()
     try:
@@ -151,7 +153,7 @@ def cmd_verify(args) -> int:
 
 
 def _warm_up() -> None:
-    from checks.torchlib import T, torch
+    from checks.oracles.torchlib import T, torch
 
     x = T([1.0, 2.0], grad=True)
     torch().nn.functional.softmax(x, dim=0)[0].backward()

@@ -70,7 +70,7 @@ def nag_step(theta, grad_fn, m, lr, beta):
     "$$\theta \leftarrow \theta - m \quad (5)$$". The contract evaluates the
     gradient at the look-ahead point ``theta - beta*m`` (where plain momentum
     is about to go: theta moves by -m). ``grad_fn(theta) -> grad`` is a
-    callable such as :class:`checks.gradfns.QuadraticGrad`. Returns ``(theta, m)``.
+    callable such as :class:`checks.core.gradfns.QuadraticGrad`. Returns ``(theta, m)``.
     """
     fn = "nag_step"
     theta, m = _vec("theta", fn, theta), _vec("m", fn, m)

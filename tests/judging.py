@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 
 from checks import registry
-from checks.compare import CheckFailure
-from checks.engine import Abort, check, local_caller
+from checks.core.compare import CheckFailure
+from checks.run.check import check, local_caller
+from checks.run.draw import Stop as Abort
 from checks.grader.grade import _judge, prepare
 from checks.grader.rubric import Rubric
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import reference as ref  # (reference.attention is also a function name)
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 
 def _rng(seed):

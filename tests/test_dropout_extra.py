@@ -19,7 +19,7 @@ import pytest
 
 import reference.dropout as R
 from checks.formulas.dropout import all_masks, expectation_over_masks
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 P_KEEP = [0.1, 0.3, 0.5, 0.8, 1.0]
 

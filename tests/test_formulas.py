@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from checks import registry
-from checks.engine import check, local_caller
-from checks.impl import function_of
+from checks.run.check import check, local_caller
+from checks.run.impl import function_of
 
 CASES = [pytest.param(f, o, id=f"{f.id}-{o.name}") for f in registry.all_formulas() for o in f.oracles]
 

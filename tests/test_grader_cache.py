@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from checks import registry
-from checks.case import args_equal
+from checks.core.case import same as args_equal
 from checks.cli import main as cli_main
 from checks.grader import cache as gcache
 from checks.grader import grade as ggrade
@@ -25,7 +25,7 @@ from checks.grader.grade import Grader
 from checks.grader.rubric import Limits, Rubric
 
 SUBS = Path(__file__).parent / "submissions"
-# softmax: value + property oracles, SymPy's own strategy; nag_step: checks.gradfns objects in the cases
+# softmax: value + property oracles, SymPy's own strategy; nag_step: checks.core.gradfns objects in the cases
 IDS = [f.id for f in registry.all_formulas() if f.group == "softmax"] + ["optim.nag_step"]
 # softmax.softmax: 30, enough to reach the regime tests/submissions/wrong_softmax.py gets wrong
 RUBRIC = replace(Rubric(), examples_default=3, examples={"softmax.softmax": 30}, limits=replace(Limits(), timeout=30.0, import_timeout=30.0))

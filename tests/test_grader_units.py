@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from checks import registry
-from checks.grader import wire
+from checks.core import wire
 from checks.grader.policy import Policy, scan
 from checks.grader.rubric import RubricError, load, parse
 
@@ -140,7 +140,7 @@ def test_wire_loads_rejects_non_json():
     ("import tensorflow as tf", "tensorflow"),
     ("from autograd import grad", "autograd"),
     ("from reference.softmax import softmax", "reference"),
-    ("import checks.engine", "checks"),
+    ("import checks.run.check", "checks"),
     ("x = __import__('torch')", "torch"),
     ("import importlib\nm = importlib.import_module('reference')", "reference"),
     ("import pandas", "pandas"),

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import find, settings
 
 from checks import registry
-from checks.case import Case, py_repr
-from checks.compare import CheckFailure, Tol, Verdict, assert_array_close, conform
-from checks.engine import check, judge, local_caller
-from checks.impl import load_impl
+from checks.core.case import Case, py_repr
+from checks.core.compare import CheckFailure, Tol, Verdict, assert_array_close, conform
+from checks.core.judge import judge
+from checks.run.check import check, local_caller
+from checks.run.impl import load_impl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRST_GROUPS = ("activations", "reductions", "softmax", "logistic", "conv")
@@ -69,10 +70,10 @@ def test_not_implemented_and_missing_fail_only_their_own_check():
     def raises(*a):
         raise NotImplementedError
 
-    for fn in (raises, None):
+    for fn, why in ((raises, "softmax raises NotImplementedError"), (None, "no function named softmax")):
         _, res = _run("softmax.softmax", fn)
         assert res.verdict is Verdict.NOT_IMPLEMENTED and res.examples <= 1
-        assert res.message == "softmax.softmax: softmax: not implemented"
+        assert res.message == f"softmax.softmax: softmax: not implemented ({why})"
 
 
 def test_exception_in_implementation_is_a_verdict_not_a_crash():

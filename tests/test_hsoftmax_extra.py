@@ -15,9 +15,9 @@ import pytest
 
 import reference.hsoftmax as ref
 from checks import registry
-from checks.engine import check, local_caller
+from checks.run.check import check, local_caller
 from checks.formulas.hsoftmax import _heap_huffman, _paths_of, random_tree
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 
 def _cost(freqs, codes):
@@ -171,8 +171,8 @@ def test_equal_frequencies_admit_different_length_profiles():
     """[1, 1, 2, 2] has optimal codes with lengths {2,2,2,2} and {1,2,3,3}: both pass, cost 12."""
     freqs = np.array([1.0, 1.0, 2.0, 2.0])
     from checks.formulas.hsoftmax import _codes_compare, _oracle_codes, _shannon_oracle
-    from checks.case import Case
-    from checks.compare import Tol
+    from checks.core.case import Case
+    from checks.core.compare import Tol
 
     for codes in ([[0, 0], [0, 1], [1, 0], [1, 1]], [[1, 1, 0], [1, 1, 1], [1, 0], [0]]):
         assert _cost(freqs, codes) == 12
@@ -189,8 +189,8 @@ def test_equal_frequencies_admit_different_length_profiles():
     ([[1], [0, 0], [0, 1]], "not optimal"),  # the most frequent word (index 2) got a long code
 ])
 def test_bad_codes_are_rejected_with_a_reason(codes, msg):
-    from checks.case import Case
-    from checks.compare import CheckFailure, Tol
+    from checks.core.case import Case
+    from checks.core.compare import CheckFailure, Tol
     from checks.formulas.hsoftmax import _codes_compare, _oracle_codes
 
     freqs = np.array([1.0, 2.0, 4.0])[: len(codes)]

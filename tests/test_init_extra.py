@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import reference.init as ref
-from checks.torchlib import torch
+from checks.oracles.torchlib import torch
 from tests.mutants import init as wrong
 
 SHAPES = [(256, 128), (128, 64, 5), (64, 32, 3, 3), (16, 8, 3, 3, 3), (1000, 3)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks import registry
-from checks.engine import check, local_caller
+from checks.run.check import check, local_caller
 from tests.mutants import all_mutants
 
 MUTANTS = all_mutants()

@@ -12,7 +12,7 @@ import pytest
 
 import reference.norm as R
 from checks.formulas import norm as FN
-from checks.torchlib import F, N, T
+from checks.oracles.torchlib import F, N, T
 
 
 def _rng(seed=0):

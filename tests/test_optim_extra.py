@@ -1,4 +1,4 @@
-"""optim: whole trajectories against torch.optim, the state mappings, and checks.gradfns.
+"""optim: whole trajectories against torch.optim, the state mappings, and checks.core.gradfns.
 
 The registry checks one step at a time (state loaded into torch.optim from the
 case). Here the reference runs STEPS steps from t = 1 and a zero state on
@@ -34,12 +34,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import reference.optim as R
-from checks.case import Case
-from checks.compare import CheckFailure, Verdict
-from checks.engine import local_caller
-from checks.gradfns import LogisticGrad, QuadraticGrad, from_spec
+from checks.core.case import Case
+from checks.core.compare import CheckFailure, Verdict
+from checks.run.check import local_caller
+from checks.core.gradfns import LogisticGrad, QuadraticGrad, from_spec
 from checks.strategies import array, reals
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 from tests.mutants import optim as M
 
 STEPS = 25
@@ -272,7 +272,7 @@ def test_returning_an_argument_is_reported_as_aliasing():
     assert e.value.verdict is Verdict.WRONG_TYPE and "shares memory" in e.value.message
 
 
-# ---------------------------------------------------------------- checks.gradfns
+# ---------------------------------------------------------------- checks.core.gradfns
 
 
 @SETTINGS
@@ -332,7 +332,7 @@ def test_grad_fn_errors_are_clear():
 
 
 def test_gradfns_imports_neither_torch_nor_sympy_nor_hypothesis():
-    code = ("import sys, checks.gradfns; bad = [m for m in ('torch', 'sympy', 'hypothesis') if m in sys.modules];"
+    code = ("import sys, checks.core.gradfns; bad = [m for m in ('torch', 'sympy', 'hypothesis') if m in sys.modules];"
             " assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import reference.pool as ref
-from checks.case import Case
-from checks.compare import CheckFailure, Tol
+from checks.core.case import Case
+from checks.core.compare import CheckFailure, Tol
 from checks.formulas import pool as P
 
 TOL = Tol(rtol=1e-7, atol=1e-12)

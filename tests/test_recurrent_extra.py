@@ -26,7 +26,7 @@ import reference.lstm as L
 import reference.rnn as R
 from checks.formulas.gru import KEYS, R_OPEN, torch_gru_cell
 from checks.strategies import array
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 DET = settings(max_examples=40, derandomize=True, deadline=None, database=None)
 

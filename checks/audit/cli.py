@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
 
 def cmd_audit(args) -> int:
 
-    from checks import audit, profiles
+    from checks import audit
+    from checks.run import profiles
     from checks.audit import report
     from checks.audit.model import AuditHarnessError
 

@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from checks.audit.model import Tolerance, Truth, Unavailable
+from checks.audit.model import Tol, Truth, Unavailable
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 
 def R(name: str) -> Callable:
@@ -47,10 +47,10 @@ def truth(name: str) -> Callable[[Callable], Truth]:
     return deco
 
 
-TIGHT = Tolerance(rtol=1e-9, atol=1e-11)
-LOOSE = Tolerance(rtol=1e-6, atol=1e-9)
-EXPONENT = Tolerance(rtol=0.0, atol=0.1)  # fitted exponents vs claimed ones
-EXACT = Tolerance(rtol=0.0, atol=0.0)
+TIGHT = Tol(rtol=1e-9, atol=1e-11)
+LOOSE = Tol(rtol=1e-6, atol=1e-9)
+EXPONENT = Tol(rtol=0.0, atol=0.1)  # fitted exponents vs claimed ones
+EXACT = Tol(rtol=0.0, atol=0.0)
 
 
 # ------------------------------------------------------------------ math

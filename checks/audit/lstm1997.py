@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from checks.strategies import Case, array, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 PARAMS = ("W_i", "W_in", "W_out", "W_c", "W_ki", "W_kc")
 

@@ -35,7 +35,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from checks.case import Case, py_repr
+from checks.core.case import Case, py_repr
+from checks.core.compare import Tol
+from checks.core.verdicts import CheckFailure, HarnessError, Verdict
+from checks.run import draw, profiles
 
 VERDICTS = ("verified", "erratum", "variant", "convention")
 KINDS = ("formula", "variant", "convention")
@@ -52,7 +55,7 @@ class Unavailable(Exception):
     """A truth cannot be computed here (e.g. a reference group not written yet)."""
 
 
-class AuditHarnessError(Exception):
+class AuditHarnessError(HarnessError):
     """A truth, a strategy or a mapping itself failed: a bug of the audit, never a finding."""
 
 
@@ -62,14 +65,6 @@ class Truth:
 
     name: str
     fn: Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """|as_written - truth| <= atol + rtol*|truth|, elementwise."""
-
-    rtol: float = 1e-7
-    atol: float = 1e-9
 
 
 @dataclass(frozen=True)
@@ -89,8 +84,8 @@ class AuditEntry:
     fn_map: Callable[[Callable], Callable] | None = None   # convention: as_written -> as_written in the library's convention
     case_map: Callable[[Case], Case] | None = None          # variant: the inputs on which the variants coincide
     matters: str = ""              # variant/convention: when the difference matters
-    tol: Tolerance = field(default_factory=Tolerance)
-    compare: Callable[[Case, Any, Any, Tolerance], tuple[bool, str]] | None = None
+    tol: Tol = field(default_factory=Tol)
+    compare: Callable[[Case, Any, Any, Tol], tuple[bool, str]] | None = None
     examples_scale: float = 1.0
     topics: tuple[str, ...] = ()
 
@@ -151,7 +146,7 @@ def _is_num(x) -> bool:
     return isinstance(x, (numbers.Number, np.number, np.ndarray, np.bool_)) and not isinstance(x, str)
 
 
-def diff(a: Any, b: Any, tol: Tolerance, where: str = "") -> Diff:
+def diff(a: Any, b: Any, tol: Tol, where: str = "") -> Diff:
     """Compare ``a`` (as written) with ``b`` (truth); the worst difference and whether it is within ``tol``."""
     if isinstance(b, dict):
         if not isinstance(a, dict) or set(a) != set(b):
@@ -231,10 +226,6 @@ def efmt(v: float) -> str:
 # running an entry
 # --------------------------------------------------------------------------
 
-class _Mismatch(AssertionError):
-    pass
-
-
 def _call(fn: Callable, case: Case) -> Any:
     c = case.copy()
     return fn(*c.args, **c.kwargs)
@@ -265,21 +256,9 @@ class _Search:
     used: list = field(default_factory=list)
 
 
-def _settings(profile: str | None, scale: float):
-    from hypothesis import settings
-
-    from checks import profiles
-
-    s = profiles.make_settings(profile, scale=scale)
-    return settings(s, derandomize=True, database=None)
-
-
 def _search(entry: AuditEntry, fn: Callable, truths: tuple[Truth, ...], profile: str | None,
             case_map: Callable[[Case], Case] | None = None) -> _Search:
     """Look for a case where ``fn`` disagrees with one of ``truths``; Hypothesis shrinks it."""
-    from hypothesis import given
-    from hypothesis.errors import HypothesisException
-
     res = _Search()
 
     def one(case: Case) -> None:
@@ -311,59 +290,27 @@ def _search(entry: AuditEntry, fn: Callable, truths: tuple[Truth, ...], profile:
             res.fail_case, res.fail_truth, res.fail_got, res.fail_want = case, wants[0][0].name, None, wants[0][1]
             res.fail_diff = Diff(False, math.inf, math.inf, "", f"raises {type(e).__name__}: {e}")
             res.fail_raised = f"{type(e).__name__}: {e}"
-            raise _Mismatch(res.fail_raised) from None
+            raise CheckFailure(Verdict.ERROR, res.fail_raised) from None
         for t, w in wants:
             ok, d = _compare(entry, case, got, w)
             if not ok:
                 res.fail_case, res.fail_truth, res.fail_got, res.fail_want, res.fail_diff = case, t.name, got, w, d
                 res.fail_raised = ""
-                raise _Mismatch(d.note or "mismatch")
+                raise CheckFailure(Verdict.MISMATCH, d.note or "mismatch")
             if d.abs == d.abs and (res.worst is None or d.abs > res.worst.abs):
                 res.worst = d
 
     if entry.strategy is None:
         try:
             one(Case(()))
-        except _Mismatch:
+        except CheckFailure:
             pass
         return res
-
-    test = _settings(profile, entry.examples_scale)(given(entry.strategy())(one))
-    try:
-        test()
-    except _Mismatch:
-        pass
-    except AuditHarnessError:
-        raise
-    except HypothesisException as e:
-        inner = _find(e, _Mismatch)
-        if inner is None:
-            h = _find(e, AuditHarnessError)
-            if h is not None:
-                raise h from e
-            raise AuditHarnessError(f"{entry.id}: Hypothesis failed: {type(e).__name__}: {e}") from e
-    except BaseException as e:  # an ExceptionGroup or the like
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        if _find(e, _Mismatch) is None:
-            h = _find(e, AuditHarnessError)
-            raise (h or AuditHarnessError(f"{entry.id}: {type(e).__name__}: {e}")) from e
+    n = profiles.examples(profile, entry.examples_scale)
+    seed = draw.seed_for(draw.DEFAULT_SEED, entry.id, "mapped" if case_map is not None else "as written",
+                         profiles.resolve(profile))
+    draw.search(entry.strategy(), one, n, seed, profile)
     return res
-
-
-def _find(e: BaseException, cls) -> BaseException | None:
-    seen = set()
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if x is None or id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, cls):
-            return x
-        stack.extend(getattr(x, "exceptions", ()) or ())
-        stack.extend([x.__cause__, x.__context__])
-    return None
 
 
 def _case_repr(case: Case | None) -> str | None:
@@ -476,8 +423,6 @@ def _measure(entry: AuditEntry, profile: str | None) -> str:
     """How far the unmapped as-written formula is from the truth over the generated inputs."""
     if entry.strategy is None:
         return ""
-    from hypothesis import given
-
     worst = {"abs": 0.0, "rel": 0.0, "case": None, "n": 0}
     t = entry.correct[0]
 
@@ -494,21 +439,13 @@ def _measure(entry: AuditEntry, profile: str | None) -> str:
             worst.update(abs=d.abs, rel=d.rel, case=case)
 
     try:
-        _settings(profile, entry.examples_scale)(given(entry.strategy())(one))()
-    except Exception:
+        n = profiles.examples(profile, entry.examples_scale)
+        draw.search(entry.strategy(), one, n, draw.seed_for(draw.DEFAULT_SEED, entry.id, "measure", profiles.resolve(profile)), profile, shrink=False)
+    except HarnessError:
         return ""
     if worst["case"] is None or not math.isfinite(worst["abs"]):
         return ""
     return (f"largest difference over {worst['n']} inputs: |diff| {efmt(worst['abs'])}, relative {efmt(worst['rel'])}")
-
-
-def evaluate_all(entries, profile: str | None = None, progress: Callable[[AuditEntry], None] | None = None) -> list[AuditResult]:
-    out = []
-    for e in entries:
-        if progress:
-            progress(e)
-        out.append(evaluate(e, profile))
-    return out
 
 
 def collector(file: str):

@@ -12,7 +12,7 @@ import numpy as np
 from checks.audit.common import EXACT, EXPONENT, LOOSE, TIGHT, R, fit_exponents, flops, ref, sigmoid, softmax, sweep
 from checks.audit.model import FILES, collector, Truth
 from checks.strategies import array, st, with_ties
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 ENTRIES, entry = collector(FILES["001"])
 

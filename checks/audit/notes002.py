@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from checks.audit.common import EXACT, EXPONENT, LOOSE, TIGHT, R, fit_exponents, flops, ref, sigmoid, softmax, sweep
-from checks.audit.model import FILES, collector, Tolerance, Truth
+from checks.audit.model import FILES, collector, Tol, Truth
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 ENTRIES, entry = collector(FILES["002"])
 
@@ -115,7 +115,7 @@ entry(
 
 
 def _sympy_tanh_prime():
-    from checks import sym
+    from checks.oracles import sym
 
     @sym.derivation
     def d():
@@ -509,7 +509,7 @@ entry(
     as_written=lambda x: (np.zeros(x.shape[1]), np.ones(x.shape[1])),
     correct=(ref("batchnorm_forward", lambda f: _bn_stats(lambda x: f(x, np.ones(x.shape[1]), np.zeros(x.shape[1]), EPS0)),
                  "batch mean/variance of reference.batchnorm_forward (eps→0)"),),
-    strategy=lambda: _bn_cases(eps=False), tol=Tolerance(1e-7, 1e-9),
+    strategy=lambda: _bn_cases(eps=False), tol=Tol(1e-7, 1e-9),
     checked="x (N,D), N in 2..4, D in 1..3, scales 1 .. 1e-3; the variance is the biased batch variance",
     topics=("norm", "batchnorm"),
 )
@@ -894,7 +894,7 @@ entry(
     claim="With a constant gradient, momentum's step tends to 1/(1-β) times the GD step.",
     as_written=lambda beta: 1 / (1 - beta),
     correct=(Truth("reference.momentum_step iterated 4000 steps", _speedup_truth), Truth("SymPy lim_{t→∞} Σ_{j<t} β^j", _speedup_sympy)),
-    strategy=lambda: st.sampled_from([0.0, 0.5, 0.9, 0.95, 0.99]).map(lambda b: Case((b,))), tol=Tolerance(1e-6, 1e-9),
+    strategy=lambda: st.sampled_from([0.0, 0.5, 0.9, 0.95, 0.99]).map(lambda b: Case((b,))), tol=Tol(1e-6, 1e-9),
     checked="β in {0, 0.5, 0.9, 0.95, 0.99}; after t steps the ratio is (1-β^t)/(1-β) (it reaches 99% of 1/(1-β) after ln(0.01)/ln β steps: 44 at β = 0.9)",
     examples_scale=0.25, topics=("optim", "momentum"),
 )
@@ -910,7 +910,7 @@ class Quadratic:
         return self.A @ theta + self.c
 
     def __repr__(self):
-        from checks.case import py_repr
+        from checks.core.case import py_repr
         return f"Quadratic({py_repr(self.A)}, {py_repr(self.c)})"
 
     def __deepcopy__(self, memo):
@@ -1228,7 +1228,7 @@ entry(
     claim="P(X=0) = e^{-z}/(1+e^{-z}) = 1/(e^z+1) = f(-z) = 1 - f(z).",
     as_written=lambda z: (1 / (1 + np.exp(-z)), np.exp(-z) / (1 + np.exp(-z)), 1 / (np.exp(z) + 1), 1 / (1 + np.exp(z))),
     correct=(Truth("torch.sigmoid (f(z), 1-f(z) for each form)", lambda z: (_sig_t(z), 1 - _sig_t(z), 1 - _sig_t(z), 1 - _sig_t(z))),),
-    strategy=_z_cases, tol=Tolerance(1e-9, 1e-12), checked="z (n,), n<=4, in [-30,30]", topics=("logistic",),
+    strategy=_z_cases, tol=Tol(1e-9, 1e-12), checked="z (n,), n<=4, in [-30,30]", topics=("logistic",),
 )
 
 
@@ -1288,7 +1288,7 @@ def _dLdz_torch(z, y):
 
 
 def _sym_dLdz():
-    from checks import sym
+    from checks.oracles import sym
 
     @sym.derivation
     def d():
@@ -1314,7 +1314,7 @@ entry(
 
 
 def _sym_fprime():
-    from checks import sym
+    from checks.oracles import sym
 
     @sym.derivation
     def d():
@@ -1730,7 +1730,7 @@ entry(
     claim="The average path length in the Huffman tree is log2|V|.",
     as_written=lambda freqs: math.log2(freqs.size),
     correct=(Truth("frequency-weighted mean code length of reference.huffman_codes", _avg_path_truth),),
-    strategy=lambda: _freq_cases(), tol=Tolerance(rtol=0.0, atol=1e-9),
+    strategy=lambda: _freq_cases(), tol=Tol(rtol=0.0, atol=1e-9),
     checked="V in 2..8 words, integer frequencies 1..20",
     correction="The frequency-weighted average path length L of a Huffman tree satisfies H(p) ≤ L < H(p) + 1 (H the entropy of the word frequencies, in bits) and L ≤ ⌈log2|V|⌉; it equals log2|V| only for uniform frequencies with |V| a power of 2, and is far smaller for skewed (Zipfian) vocabularies, which is the point of using Huffman codes. Hierarchical softmax costs O(log|V|) per word in a balanced tree.",
     topics=("hsoftmax",),

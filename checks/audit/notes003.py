@@ -19,7 +19,7 @@ from checks.audit import lstm1997 as L
 from checks.audit.common import EXACT, TIGHT, R
 from checks.audit.model import FILES, collector, Truth
 from checks.strategies import Case, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 ENTRIES, entry = collector(FILES["003"])
 

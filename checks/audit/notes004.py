@@ -11,9 +11,9 @@ import math
 import numpy as np
 
 from checks.audit.common import EXACT, LOOSE, TIGHT, R, ref, sigmoid, softmax
-from checks.audit.model import FILES, collector, Tolerance, Truth
+from checks.audit.model import FILES, collector, Tol, Truth
 from checks.strategies import Case, array, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 ENTRIES, entry = collector(FILES["004"])
 
@@ -272,7 +272,7 @@ entry(
     claim="After BatchNorm every feature has mean 0 and variance 1.",
     as_written=_bn_var_as_written,
     correct=(Truth("batch mean/variance of torch F.batch_norm (training)", _bn_var_truth),),
-    strategy=lambda: _norm_cases().map(lambda c: Case((c.args[0] * 0.05, c.args[1]))), tol=Tolerance(1e-6, 1e-9), kind="variant",
+    strategy=lambda: _norm_cases().map(lambda c: Case((c.args[0] * 0.05, c.args[1]))), tol=Tol(1e-6, 1e-9), kind="variant",
     convention="the normalisation with eps (torch: (x - μ)/sqrt(σ² + eps)) gives variance σ²/(σ² + eps), 1 only in the limit eps -> 0",
     case_map=lambda c: Case((c.args[0], 1e-300)),
     matters="the variance is σ²/(σ²+eps): below 1 by a relative eps/σ², visible for features whose batch variance is within ~100·eps (e.g. σ² ~ 1e-3 with eps = 1e-5 gives 0.99).",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 import reference.activations as ref
-from checks import sym
-from checks.compare import Tol, assert_array_close, assert_between
+from checks.oracles import sym
+from checks.core.compare import Tol, assert_array_close, assert_between
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st, with_zeros
-from checks.torchlib import N, T, F, torch, vjp
+from checks.oracles.torchlib import N, T, F, torch, vjp
 
 # ---------------------------------------------------------------- strategies
 

@@ -13,10 +13,10 @@ import math
 import numpy as np
 
 import reference as ref  # (reference.attention is also a function name: use the package)
-from checks.compare import Tol, Verdict, assert_array_close, fail
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

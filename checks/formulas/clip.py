@@ -14,10 +14,10 @@ import math
 import numpy as np
 
 import reference.clip as ref
-from checks.compare import Tol, Verdict, fail
+from checks.core.compare import Tol, Verdict, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 
 import reference as ref
-from checks.compare import Tol
+from checks.core.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import F, N, T, vjp
+from checks.oracles.torchlib import F, N, T, vjp
 
 
 @st.composite

@@ -24,10 +24,10 @@ import math
 import numpy as np
 
 import reference.decode as ref
-from checks.compare import Tol, Verdict, fail
+from checks.core.compare import Tol, Verdict, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 _POOL = (-0.25, -0.5, -1.0, -2.0)  # dyadic: sums are exact, so equal multisets tie exactly
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 import reference.dropout as ref
-from checks.compare import Tol, Verdict, fail
+from checks.core.compare import Tol, Verdict, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import N, T
+from checks.oracles.torchlib import N, T
 
 # ---------------------------------------------------------------- strategies
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 import reference.gru as ref
-from checks import sym
-from checks.compare import Tol
+from checks.oracles import sym
+from checks.core.compare import Tol
 from checks.formulas.rnn import REGIMES, regime, weights
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 KEYS = ("Wu", "Wr", "Wh", "Uu", "Ur", "Uh", "bu", "br", "bh")
 

@@ -20,10 +20,10 @@ from fractions import Fraction
 import numpy as np
 
 import reference.hsoftmax as ref
-from checks.compare import Tol, Verdict, fail
+from checks.core.compare import Tol, Verdict, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

@@ -16,10 +16,10 @@ import math
 
 
 import reference.init as ref
-from checks.compare import Tol
+from checks.core.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, st
-from checks.torchlib import torch
+from checks.oracles.torchlib import torch
 
 # ---------------------------------------------------------------- strategies
 

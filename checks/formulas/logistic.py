@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 import reference as ref
-from checks import sym
-from checks.compare import Tol
+from checks.oracles import sym
+from checks.core.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, hnp, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 
 @st.composite

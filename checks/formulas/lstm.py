@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 import reference.lstm as ref
-from checks import sym
-from checks.compare import Tol, assert_array_close
+from checks.oracles import sym
+from checks.core.compare import Tol, assert_array_close
 from checks.formulas.rnn import REGIMES, regime, weights
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

@@ -30,11 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 import reference.norm as ref
-from checks import sym
-from checks.compare import Tol, Verdict, assert_array_close, fail
+from checks.oracles import sym
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

@@ -23,7 +23,7 @@ eps decides the result), mixed magnitudes, exact zeros, a zero state (the
 first step), t = 1 (where Adam's bias correction matters most), betas close
 to 1 (0.999, 0.9999) and exactly 0, theta of sizes 1..5.
 
-Tolerance: an update ``new = old - delta`` computed by torch, SymPy and numpy
+Tol: an update ``new = old - delta`` computed by torch, SymPy and numpy
 in different orders differs by a few ulps of the *terms* (|old| + |delta|),
 not of the result, which can cancel to ~0; and Adam's ``1 - beta^t`` loses up
 to 4 digits for beta = 0.9999, t = 1. So each output element is compared with
@@ -45,12 +45,12 @@ from __future__ import annotations
 import numpy as np
 
 import reference.optim as ref
-from checks import sym
-from checks.compare import Tol, Verdict, assert_array_close, fail
-from checks.gradfns import LogisticGrad, QuadraticGrad
+from checks.oracles import sym
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
+from checks.core.gradfns import LogisticGrad, QuadraticGrad
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, reals, st
-from checks.torchlib import N, T, torch
+from checks.oracles.torchlib import N, T, torch
 
 # ---------------------------------------------------------------- strategies
 
@@ -479,7 +479,7 @@ register(Formula(
         Oracle("sympy", _s_nag, strategy=_scalar(nag_cases), description="sympy.diff of the loss at theta - beta*m, scalar theta"),
     ),
     points=1, tol=_TOL, compare=scaled_compare(("theta", "m"), _scale_nag), fresh_outputs=True,
-    summary="grad_fn: checks.gradfns.QuadraticGrad or LogisticGrad",
+    summary="grad_fn: checks.core.gradfns.QuadraticGrad or LogisticGrad",
 ))
 
 register(Formula(

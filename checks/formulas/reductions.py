@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 import reference.reductions as ref
-from checks.compare import Tol, Verdict, assert_array_close, fail
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st, with_ties
-from checks.torchlib import torch, vjp
+from checks.oracles.torchlib import torch, vjp
 
 
 @st.composite

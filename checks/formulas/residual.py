@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 import reference.residual as ref
-from checks.compare import Tol, Verdict, fail
+from checks.core.compare import Tol, Verdict, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, st
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 import reference.rnn as ref
-from checks import sym
-from checks.compare import Tol
+from checks.oracles import sym
+from checks.core.compare import Tol
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, hnp, labels, st
-from checks.torchlib import N, T, F, torch
+from checks.oracles.torchlib import N, T, F, torch
 
 # ---------------------------------------------------------------- strategies
 

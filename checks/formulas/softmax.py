@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 import reference as ref  # (reference.softmax is also a function name: use the package)
-from checks import sym
-from checks.compare import Tol, Verdict, assert_array_close, fail
+from checks.oracles import sym
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
 from checks.registry import Formula, Oracle, Source, register
 from checks.strategies import Case, array, labels, st, with_ties
-from checks.torchlib import F, N, T, torch
+from checks.oracles.torchlib import F, N, T, torch
 
 # ---------------------------------------------------------------- strategies
 

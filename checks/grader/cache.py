@@ -140,7 +140,7 @@ def formula_key(base: str, formula, profile: str, examples: int, seed: int) -> s
 class Entry:
     """What prepare() builds for one formula (on disk the oracles are stored by name)."""
 
-    cases: list                                   # checks.case.Case
+    cases: list                                   # checks.core.case.Case
     blobs: list[bytes]
     plan: list[tuple[Any, list[int], list[Any]]]  # (checks.registry.Oracle, idxs, expected answers)
 

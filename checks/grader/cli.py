@@ -106,7 +106,8 @@ def _writable(path: str, what: str) -> None:
 def _options(args):
     from dataclasses import replace
 
-    from checks import profiles, registry
+    from checks import registry
+    from checks.run import profiles
     from checks.grader import rubric as rb
 
     if args.jobs < 1:
@@ -288,7 +289,7 @@ def _grade_all(grader, files: list[str], results: list, on_done, stop: threading
     (after ``stop`` the grader is being closed under the threads: what they
     return then is not a grade).
     """
-    from checks.compare import Verdict
+    from checks.core.compare import Verdict
     from checks.grader.source import display_name
 
     todo = iter(range(len(files)))

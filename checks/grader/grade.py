@@ -4,7 +4,7 @@ Per formula the grader draws the grading cases ONCE per batch with
 Hypothesis (seeded, so every submission and every run sees the same inputs)
 and computes every oracle's expected answers once. For each submission it
 sends a formula's cases to the submission's worker in one request, decodes
-the plain results and judges them with :func:`checks.engine.judge`. The
+the plain results and judges them with :func:`checks.run.check.judge`. The
 verdict and the score come from these fixed cases only.
 
 When a formula fails, a bounded, seeded Hypothesis search (the remote
@@ -27,13 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hypothesis import Phase, given, seed as hyp_seed, settings as hyp_settings
-from hypothesis.errors import HypothesisException
-
-from checks import engine, profiles, registry
-from checks.case import Case
-from checks.compare import CheckFailure, Verdict
-from checks.grader import wire
+from checks import registry
+from checks.core import feedback
+from checks.core.judge import verdict_of
+from checks.run import draw, profiles
+from checks.run.expect import expected_for, strategy_for
+from checks.core.case import Case
+from checks.core.compare import CheckFailure, Verdict
+from checks.core import wire
 from checks.grader.cache import Cache, Entry as CacheEntry
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
@@ -53,8 +54,9 @@ MAX_SOURCE_BYTES = 2 << 20
 _HYP_LOCK = threading.RLock()  # Hypothesis and the oracles run in one thread at a time
 
 
-class _StopSearch(BaseException):
-    pass
+class _StopSearch(draw.Stop):
+    def __init__(self):
+        BaseException.__init__(self, 'stop')
 
 
 # --------------------------------------------------------------------------
@@ -111,23 +113,9 @@ class Prepared:
     error: str | None = None                                 # a harness error: the formula cannot be graded
 
 
-def _settings(profile: str, n: int) -> hyp_settings:
-    # no "explain" phase: it re-runs the failing case many times for a report we do not print
-    return hyp_settings(profiles.make_settings(profile, max_examples=n), derandomize=False, database=None,
-                        phases=(Phase.explicit, Phase.generate, Phase.shrink))
-
-
 def draw_cases(formula: Formula, oracle: Oracle, n: int, profile: str) -> list[Case]:
-    """The grading cases of one oracle: a seeded Hypothesis run that records its inputs."""
-    out: list[Case] = []
-
-    def body(case):
-        out.append(case.copy())
-
-    test = hyp_seed(GRADE_SEED)(_settings(profile, n)(given(engine.strategy_for(formula, oracle))(body)))
-    with _HYP_LOCK:
-        test()
-    return out
+    """The grading cases of one oracle: an explicitly seeded draw."""
+    return draw.cases(strategy_for(formula, oracle), n, draw.seed_for(GRADE_SEED, formula.id, oracle.name, profile), profile)
 
 
 def prepare(formula: Formula, rubric: Rubric, profile: str) -> Prepared:
@@ -150,7 +138,7 @@ def prepare(formula: Formula, rubric: Rubric, profile: str) -> Prepared:
                     p.blobs.append(blob)
                 idxs.append(i)
                 with _HYP_LOCK:
-                    expected.append(engine.expected_for(formula, o, case))
+                    expected.append(expected_for(formula, o, case))
             p.plan.append((o, idxs, expected))
     except Exception as e:  # HarnessError or a strategy bug: ours, not the student's
         p.error = f"{type(e).__name__}: {e}"
@@ -194,35 +182,17 @@ def _worker_failure(fn: str, reply: dict) -> tuple[CheckFailure | None, Any]:
 
 
 def _judge(formula: Formula, oracle: Oracle, case: Case, actual: Any, expected: Any) -> CheckFailure | None:
-    if formula.compare is not None or oracle.kind != "value":
-        # a formula's own comparison or property gets copies: the batch's cases serve every submission
-        case, expected = case.copy(), copy.deepcopy(expected)
-    try:
-        engine.judge(formula, oracle, case, actual, expected)
-    except CheckFailure as f:
-        return f
-    except Exception as e:  # a result the comparison cannot digest: the student's result, not ours
-        return CheckFailure(Verdict.WRONG_TYPE, f"{formula.fn_name}: the result could not be compared: {type(e).__name__}: {e}")
-    return None
+    return verdict_of(formula, oracle, case, actual, expected)
 
 
-def _one_line(verdict: str, message: str, limit: int = 140) -> str:
-    first = message.strip().splitlines()[0] if message.strip() else ""
-    s = f"{verdict}: {first}" if first and not first.startswith(verdict) else (first or verdict)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
+_one_line = feedback.one_line
 
 
 def _feedback(formula: Formula, oracle: Oracle | None, failure: CheckFailure, case: Case | None,
               actual: Any = None, minimal: bool = True, expected: Any = None, has_actual: bool = False) -> str:
-    head = f"{formula.id}" + (f" vs {oracle.name}" if oracle is not None else "") + f": {failure.verdict.value}"
-    lines = [head, failure.message]
-    if case is not None and failure.verdict is not Verdict.NOT_IMPLEMENTED:
-        lines += ["Minimal failing input:" if minimal else "Failing input:", f"    {case.call_repr(formula.fn_name)}"]
-        if oracle is not None and oracle.kind == "value" and expected is not None and engine.shows_expected(expected):
-            lines += ["Expected:", f"    {engine.expected_repr(expected)}"]
-        if has_actual:
-            lines += ["Got:", f"    {engine.expected_repr(actual)}"]
-    return "\n".join(lines)
+    return feedback.render(formula, oracle, failure, case, found=feedback.MINIMAL if minimal else feedback.FAILING,
+                           expected=expected if expected is not None else feedback.MISSING,
+                           actual=actual if has_actual else feedback.MISSING)
 
 
 class Grader:
@@ -528,7 +498,7 @@ class Grader:
             if calls[0] > SHRINK_MAX_CALLS or time.monotonic() > t_end:
                 raise _StopSearch()
             blob = pickle.dumps((case.args, case.kwargs), protocol=5)
-            expected = engine.expected_for(f, oracle, case)
+            expected = expected_for(f, oracle, case)
             replies, problem = sb.run(fn, [blob], f.fresh_outputs, self.rubric.limits.timeout)
             if problem is not None or replies[0] is None or replies[0]["k"] == "notimpl":
                 raise _StopSearch()
@@ -540,10 +510,9 @@ class Grader:
                 best[0] = (case.copy(), failure, actual, expected if oracle.kind == "value" else None, has)
                 raise failure
 
-        test = hyp_seed(GRADE_SEED)(_settings(self.profile, p.examples)(given(engine.strategy_for(f, oracle))(body)))
-        with _HYP_LOCK:
-            try:
-                test()
-            except (_StopSearch, CheckFailure, HypothesisException):
-                pass
+        try:
+            draw.search(strategy_for(f, oracle), body, p.examples, draw.seed_for(GRADE_SEED, f.id, oracle.name, self.profile),
+                        self.profile)
+        except (_StopSearch, draw.HarnessError):
+            pass
         return best[0]

@@ -68,7 +68,7 @@ class Rubric:
         return float(self.points.get(formula.id, formula.points))
 
     def examples_for(self, formula, profile: str) -> int:
-        from checks import profiles
+        from checks.run import profiles
 
         if formula.id in self.examples:
             return int(self.examples[formula.id])

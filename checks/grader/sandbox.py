@@ -34,7 +34,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from checks.grader import cgroups, isolation, wire
+from checks.core import wire
+from checks.grader import cgroups, isolation
 from checks.grader.uids import UidError, remove_files_of, remove_ipc_of, reserve_uid
 from checks.grader.policy import Policy
 from checks.grader.rubric import Limits

@@ -16,7 +16,7 @@ import sys
 import traceback
 import types
 
-from checks.grader import wire
+from checks.core import wire
 from checks.worker import filter as scfilter
 from checks.worker.common import OUT_FD, _shares_memory, leaves, loads, prctl, safe_str
 from checks.worker.frames import recv_frame, send_frame

@@ -19,7 +19,7 @@ out of the submission's reach.
 
 Grader -> supervisor frames are pickles (the grader's own data); the cases
 are unpickled by a restricted unpickler (numpy, plain containers,
-``checks.gradfns``). Supervisor -> grader frames are :mod:`wire` JSON.
+``checks.core.gradfns``). Supervisor -> grader frames are :mod:`wire` JSON.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import socket
 import sys
 import time
 
-from checks.grader import wire
+from checks.core import wire
 from checks.worker import filter as scfilter
 from checks.worker.common import (CTL_FD, count_tasks, loads, prctl, reach_paths, safe_str, same, setlimit)
 from checks.worker.frames import FrameError, recv_frame, send_frame

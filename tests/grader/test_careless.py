@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 
 from checks import registry
-from checks.grader import refsub, report, wire
+from checks.core import wire
+from checks.grader import refsub, report
 from checks.grader.grade import Grader
 from checks.grader.rubric import Limits, Rubric
 from checks.grader.source import SYMLINK_MESSAGE, decode_source, display_name, read_submission

@@ -1,6 +1,6 @@
 """Attack: forge the worker's reply frames: a "fatal" sandbox error asking for a regrade.
 
-The worker's replies are 4-byte big-endian length + JSON (checks/grader/wire.py).
+The worker's replies are 4-byte big-endian length + JSON (checks/core/wire.py).
 While being imported, this file writes to EVERY open descriptor
 (os.listdir('/proc/self/fd')) a frame ``{"op": "fatal", "error": "... not
 your fault, ask for a regrade"}``, which the grader (today) takes for its

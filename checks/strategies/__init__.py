@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from checks.case import Case
+from checks.core.case import Case
 
 __all__ = [
     "st", "hnp", "Case", "reals", "array", "dims", "shape", "with_ties", "with_zeros",

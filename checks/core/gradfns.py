@@ -7,14 +7,14 @@ look-ahead point. The grader sends arguments to a sandboxed worker, so a
 - picklable (plain attributes) and deep-copyable;
 - ``repr`` is a copy-pastable constructor call, e.g.
   ``QuadraticGrad(A=np.array([[2.0, 0.5], [0.5, 1.0]]), b=np.array([1.0, -1.0]))``
-  (``from checks.gradfns import QuadraticGrad`` and ``import numpy as np``);
+  (``from checks.core.gradfns import QuadraticGrad`` and ``import numpy as np``);
 - ``==`` compares the arrays bit for bit (the in-place-modification check of
   the engine uses it: a submission must not change the loss it is given);
 - :meth:`spec` / :func:`from_spec` give a JSON-safe form (lists and strings).
 
 This module imports numpy only (cheap in a worker). :meth:`torch_loss` is
 used by the oracles and tests: it imports torch lazily through
-``checks.torchlib`` and never runs in a worker.
+``checks.oracles.torchlib`` and never runs in a worker.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class QuadraticGrad(_GradFn):
 
     def torch_loss(self, theta_t):
         """The loss as a torch scalar of a float64 tensor ``theta_t`` (autograd gives the gradient)."""
-        from checks.torchlib import T
+        from checks.oracles.torchlib import T
 
         A, b = T(self.A), T(self.b)
         return 0.5 * (theta_t @ (A @ theta_t)) - b @ theta_t
@@ -180,7 +180,7 @@ class LogisticGrad(_GradFn):
         return np.abs(self.X).T @ (1.0 + self.y) / self.X.shape[0]
 
     def torch_loss(self, theta_t):
-        from checks.torchlib import F, T
+        from checks.oracles.torchlib import F, T
 
         return F().binary_cross_entropy_with_logits(T(self.X) @ theta_t, T(self.y))
 

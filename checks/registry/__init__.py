@@ -15,7 +15,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from checks.compare import Tol
+from checks.core.compare import Tol
 
 GROUP_ORDER = (
     "activations", "reductions", "softmax", "logistic", "conv",
@@ -47,7 +47,7 @@ class Oracle:
     contract's structure, as numpy (e.g. rebuilt with torch and
     differentiated by autograd, or lambdified from SymPy).
     kind "property": ``fn(case, result)`` raises ``CheckFailure`` (through
-    ``checks.compare.fail``) when the result violates a property that an
+    ``checks.core.compare.fail``) when the result violates a property that an
     oracle would not show (rows sum to one, weights on tied maxima...).
 
     ``strategy`` overrides the formula's input strategy (SymPy oracles draw

@@ -1,0 +1,1 @@
+"""Independent sources of truth: torch autograd and SymPy, imported lazily."""

@@ -1,0 +1,109 @@
+"""Check: one formula, one oracle, one implementation, on drawn inputs -> a :class:`CheckResult`.
+
+The pipeline: draw (:mod:`checks.run.draw`) -> expect (:mod:`checks.run.expect`)
+-> run (``call``: :mod:`checks.run.local` in process) -> judge
+(:func:`checks.core.judge.verdict_of`) -> feedback
+(:func:`checks.core.feedback.render`). ``formulacheck verify`` and pytest
+use it; the grader runs the same judge and formatter on the inputs of a
+vectors file (:mod:`checks.grader.grade`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from checks.core import feedback
+from checks.core.judge import verdict_of
+from checks.core.verdicts import CheckFailure, HarnessError, Verdict  # noqa: F401  (HarnessError: callers catch it)
+from checks.registry import Formula, Oracle
+from checks.run import draw, profiles
+from checks.run.expect import expected_for, strategy_for
+from checks.run.local import Caller, local_caller  # noqa: F401  (the in-process runner, for callers)
+
+#: the base seed of every check when set (pytest's --hypothesis-seed, the CLI's --seed)
+GLOBAL_SEED: int | None = None
+
+
+@dataclass
+class CheckResult:
+    formula: str
+    oracle: str
+    verdict: Verdict
+    examples: int = 0
+    worst: float = 0.0
+    seconds: float = 0.0
+    message: str = ""
+    call: str | None = None  # the minimal failing input, as a call
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+
+def seed_of(formula: Formula, oracle: Oracle, profile: str | None, seed: int | None = None) -> int:
+    """The explicit seed of one check: the base seed, the formula, the oracle, the profile."""
+    base = seed if seed is not None else (GLOBAL_SEED if GLOBAL_SEED is not None else draw.DEFAULT_SEED)
+    return draw.seed_for(base, formula.id, oracle.name, profiles.resolve(profile))
+
+
+def check(formula: Formula, oracle: Oracle, call: Caller, *, profile: str | None = None, seed: int | None = None,
+          max_examples: int | None = None, shrink: bool = True) -> CheckResult:
+    """Run ``oracle``'s check of ``formula`` on the implementation behind ``call``.
+
+    ``shrink=False`` reports the first failing input as drawn (faster: shrinking
+    is most of a failing check's time). Raises :class:`HarnessError` when the
+    reference, an oracle, a strategy or a comparison fails.
+    """
+    t0 = time.perf_counter()
+    n = max_examples if max_examples is not None else profiles.examples(profile, formula.examples_scale)
+    worst = [0.0]
+
+    def test(case) -> None:
+        expected = expected_for(formula, oracle, case)
+        got = call(case)
+        failure = verdict_of(formula, oracle, case, got, expected)
+        if failure is not None:
+            failure.detail = got
+            raise failure
+        worst[0] = max(worst[0], _err(formula, oracle, case, got, expected))
+
+    tried, found, stop = draw.search(strategy_for(formula, oracle), test, n, seed_of(formula, oracle, profile, seed),
+                                     profile, shrink)
+    res = CheckResult(formula.id, oracle.name, Verdict.PASSED, examples=tried, worst=worst[0])
+    if stop is not None:
+        res.verdict, res.message = stop.failure.verdict, f"{formula.id}: {stop.failure.message}"
+    elif found is not None:
+        res.verdict = found.failure.verdict
+        res.message = explain(formula, oracle, found.failure, found.case, found.detail,
+                              feedback.MINIMAL if found.shrunk else feedback.FAILING)
+        res.call = found.case.call_repr(formula.fn_name)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def explain(formula: Formula, oracle: Oracle, failure: CheckFailure, case, got, found: str) -> str:
+    """The feedback of a failure found in process (the expected answer is recomputed for the shown input)."""
+    expected = feedback.MISSING
+    if oracle.kind == "value":
+        try:
+            expected = expected_for(formula, oracle, case)
+        except HarnessError:
+            pass
+    return feedback.render(formula, oracle, failure, case, found=found, expected=expected,
+                           actual=feedback.MISSING if got is None and failure.verdict in _NO_RESULT else got)
+
+
+#: verdicts raised before a result exists: no "Got"
+_NO_RESULT = (Verdict.ERROR, Verdict.INPLACE, Verdict.NOT_IMPLEMENTED, Verdict.TIMEOUT, Verdict.CRASHED)
+
+
+def _err(formula: Formula, oracle: Oracle, case, got, expected) -> float:
+    if oracle.kind != "value" or formula.compare is not None:
+        return 0.0
+    from checks.core.judge import judge
+
+    try:
+        return judge(formula, oracle, case, got, expected)
+    except Exception:
+        return 0.0
