@@ -1,47 +1,63 @@
-"""``formulacheck audit [--format text|md|html|json] [--out FILE]``: the audit of the notes."""
+"""``formulacheck audit [--format text|md|html|json] [--out FILE [--force]]``: the audit of the notes.
+
+Exit 0 when every selected entry was evaluated (errata are findings, not
+errors), 2 on bad input, 3 when an entry could not be evaluated (an
+AuditHarnessError: a bug of the audit; the report of the others is still
+printed or written first).
+"""
 
 from __future__ import annotations
 
-from checks.cli import _console
-
+import io
 import sys
 import time
+import traceback
+
+from checks.cli import console as cc
+from checks.cli.console import UsageError
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers):
     p = subparsers.add_parser("audit", help="audit every formula and quantitative claim of the course notes (computed verdicts)")
     p.add_argument("--format", choices=("text", "md", "html", "json"), default="text", help="report format (default: text)")
     p.add_argument("--out", metavar="FILE", help="write the report to FILE (default: standard output)")
+    cc.add_force(p, "the --out file")
     p.add_argument("--profile", help="Hypothesis profile: dev, ci (default), grade, thorough")
     p.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this audit entry (repeatable)")
     p.add_argument("--file", dest="files", action="append", metavar="NNN", help="only this notes file: 001, 002, 003 or 004 (repeatable)")
     p.add_argument("--list", action="store_true", help="list the entries (id, file, location) without running them")
-    p.set_defaults(func=cmd_audit)
+    return p
 
 
-def cmd_audit(args) -> int:
-
+def _inputs(args):
     from checks import audit
     from checks.run import profiles
-    from checks.audit import report
-    from checks.audit.model import AuditHarnessError
 
-    err = _console(stderr=True)
+    if args.files:
+        bad = [f for f in args.files if f not in audit.FILES and f not in audit.FILES.values()]
+        if bad:
+            raise UsageError(f"--file {bad[0]!r}: choose one of {', '.join(audit.FILES)}")
     try:
         prof = profiles.resolve(args.profile)
         entries = audit.select(ids=args.ids, files=args.files)
     except (ValueError, KeyError) as e:
-        err.print(f"[red]error:[/red] {e.args[0] if e.args else e}")
-        return 2
-    if args.files:
-        bad = [f for f in args.files if f not in audit.FILES and f not in audit.FILES.values()]
-        if bad:
-            err.print(f"[red]error:[/red] --file {bad[0]!r}: choose one of {', '.join(audit.FILES)}")
-            return 2
+        raise UsageError(e.args[0] if e.args else str(e)) from None
+    if args.out and not args.list:
+        cc.refuse_existing(args.out, "--out", args.force)
+    return prof, entries
+
+
+def run(args) -> int:
+    from checks import audit
+    from checks.audit import report
+    from checks.audit.model import AuditHarnessError
+
+    prof, entries = _inputs(args)
     if args.list:
         for e in entries:
             print(f"{e.id}\t{e.file}\t{e.location}")
-        return 0
+        return cc.OK
+    err = cc.make(stderr=True)
     t0 = time.perf_counter()
     results = []
     failed = []
@@ -56,31 +72,32 @@ def cmd_audit(args) -> int:
             try:
                 results.append(audit.evaluate(e, prof))
             except AuditHarnessError as x:
-                failed.append((e.id, str(x)))
+                failed.append((e.id, str(x), "".join(traceback.format_exception(x))))
     finally:
         if ctx:
             ctx.__exit__(None, None, None)
     secs = time.perf_counter() - t0
     if args.format == "text":
         if args.out:
-            from rich.console import Console as C
+            from rich.console import Console
 
-            with open(args.out, "w", encoding="utf-8") as fh:
-                report.print_text(results, C(file=fh, width=160), prof, secs)
+            buf = io.StringIO()
+            report.print_text(results, Console(file=buf, width=160), prof, secs)
+            cc.write_text(args.out, buf.getvalue(), "--out")
         else:
-            report.print_text(results, _console(), prof, secs)
+            report.print_text(results, cc.make(), prof, secs)
     else:
         text = {"md": lambda: report.to_markdown(results, prof, secs), "html": lambda: report.to_html(results, prof, secs),
                 "json": lambda: report.to_json(results)}[args.format]()
         if args.out:
-            with open(args.out, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            cc.write_text(args.out, text, "--out")
         else:
             sys.stdout.write(text)
     if args.out:
         c = report.counts(results)
         summary = ", ".join(f"{v} {sum(x[v] for x in c.values())}" for v in audit.VERDICTS)
-        err.print(f"wrote {args.out}: {len(results)} entries ({summary}) in {secs:.1f}s")
-    for i, msg in failed:
-        err.print(f"[red]audit harness error[/red] in {i}: {msg}")
-    return 1 if failed else 0
+        err.print(f"wrote {cc.name(args.out)}: {len(results)} entries ({summary}) in {secs:.1f}s", markup=False, highlight=False)
+    if failed:
+        raise cc.HarnessBug(f"{len(failed)} audit entr{'y' if len(failed) == 1 else 'ies'} could not be evaluated, "
+                            f"first {failed[0][0]}: {failed[0][1]}", [f"--- {i}\n{tb}" for i, _, tb in failed])
+    return cc.OK

@@ -2,12 +2,12 @@
 
 from rich.console import Console
 
-from checks import cli, registry
-from checks.cli import main
+from checks import registry
+from checks.cli import console, main
 
 
 def test_list_prints_every_source_verbatim(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(width=1000))
+    monkeypatch.setattr(console, "make", lambda stderr=False: Console(width=1000))
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     with_brackets = [f for f in registry.all_formulas() if "[" in str(f.source)]

@@ -7,8 +7,14 @@
 The batch preparation (grading cases + expected answers) is cached on disk
 (checks.grader.cache); --no-cache prepares afresh and neither reads nor writes it.
 
-Exit codes: 0 graded (whatever the grades), 2 bad command-line input, 130 / 143
-interrupted by SIGINT / SIGTERM.
+Exit codes (the policy of :mod:`checks.cli`): 0 graded (whatever the grades),
+2 bad input (one line on stderr; also an output that exists without --force,
+or could not be written), 3 a bug of the grader (an unexpected exception, or
+a submission with status "grader error": every output is written first),
+130 / 143 interrupted by SIGINT / SIGTERM.
+
+Output files (--json, --out, the files of --json-dir, --write-reference) are
+refused before grading when they exist, unless --force.
 
 Names: a directory is listed with bytes-safe names (any file name, UTF-8 or
 not); every entry whose name ends with ".py" (any case) is a row: a regular
@@ -27,16 +33,18 @@ line on stderr says so; the exit code is 128 + the signal number.
 
 from __future__ import annotations
 
-from checks.cli import _console
-
 import contextlib
 import os
 import signal
 import threading
 import time
+import traceback
+
+from checks.cli import console as cc
+from checks.cli.console import UsageError
 
 
-def add_parser(sub) -> None:
+def add_parser(sub):
     p = sub.add_parser(
         "grade",
         help="grade submissions (one file: a table; many: a CSV)",
@@ -61,11 +69,8 @@ def add_parser(sub) -> None:
                    help="do not read or write the cache of grading cases and expected answers "
                         "($FORMULACHECK_CACHE_DIR, else ~/.cache/formulacheck)")
     p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
-    p.set_defaults(func=cmd_grade)
-
-
-class UsageError(Exception):
-    pass
+    cc.add_force(p, "the output files (--json, --out, the files of --json-dir, --write-reference)")
+    return p
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -95,12 +100,25 @@ def _expand(paths: list[str]) -> list[str]:
     return out
 
 
-def _writable(path: str, what: str) -> None:
-    d = os.path.dirname(os.path.abspath(path))
+def _json_dir(args, keys: list[str]) -> None:
+    """--json-dir DIR: created if needed; the JSON files of ``keys`` in it must not exist (unless --force)."""
+    from checks.grader import report
+
+    d = args.json_dir
     if not os.path.isdir(d):
-        raise UsageError(f"{what} {path!r}: the directory {d!r} does not exist")
-    if os.path.isdir(path):
-        raise UsageError(f"{what} {path!r} is a directory; give a file name")
+        if os.path.lexists(d):
+            raise UsageError(f"--json-dir {cc.name(d)}: not a directory")
+        try:
+            os.makedirs(d)
+        except OSError as e:
+            raise UsageError(f"--json-dir {cc.name(d)}: cannot create the directory: {e.strerror or e}") from None
+        return
+    for k in keys:
+        path = os.path.join(d, report.json_stem(k) + ".json")
+        if os.path.isdir(path):
+            raise UsageError(f"--json-dir {cc.name(d)}: {cc.name(path)} is a directory")
+        if os.path.lexists(path) and not args.force:
+            raise UsageError(f"--json-dir {cc.name(d)}: {cc.name(path)} exists; --force overwrites it")
 
 
 def _options(args):
@@ -137,56 +155,50 @@ def _options(args):
     return rub, profile, ids
 
 
-def cmd_grade(args) -> int:
-    from rich.markup import escape
-
+def run(args) -> int:
     from checks.grader import report
     from checks.grader.source import display_name
 
-    err = _console(stderr=True)
-    try:
-        if args.write_reference:
-            from checks.grader import refsub
+    err = cc.make(stderr=True)
+    if args.write_reference:
+        from checks.grader import refsub
 
-            _writable(args.write_reference, "--write-reference")
-            refsub.write(args.write_reference)
-            err.print(f"wrote {args.write_reference}")
-            if not args.paths:
-                return 0
-        if not args.paths:
-            raise UsageError("give a submission .py file (or files / directories with --out grades.csv)")
-        files = _expand(args.paths)
-        batch = len(files) > 1 or args.out is not None or any(os.path.isdir(p) for p in args.paths)
-        if args.json and batch:
-            raise UsageError("--json is for one submission; with several use --json-dir DIR")
-        if args.json:
-            _writable(args.json, "--json")
-        if args.out:
-            _writable(args.out, "--out")
-        if args.json_dir:
-            if not os.path.isdir(args.json_dir):
-                try:
-                    os.makedirs(args.json_dir)
-                except OSError as e:
-                    raise UsageError(f"--json-dir {args.json_dir!r}: cannot create the directory: {e.strerror}") from None
-        names = [display_name(os.path.basename(f)) for f in files]
-        if (args.out or args.json_dir) and len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            raise UsageError(f"several submissions are named {dup}; the CSV and the JSON files name them by "
-                             "file name, rename them")
-        keys = report.unique_keys(names, [display_name(f) for f in files])
-        rub, profile, ids = _options(args)
-        from checks.grader import isolation as iso
-
+        cc.refuse_existing(args.write_reference, "--write-reference", args.force)
         try:
-            args.isolation_required = iso.parse_requirement(args.isolation)
-        except iso.IsolationError as e:
-            raise UsageError(str(e)) from None
-        if args.isolation_required is None and rub.isolation is None and batch:
-            args.isolation_required = "seccomp"  # a class is never graded without any isolation unless asked
-    except UsageError as e:
-        err.print(f"[red]error:[/red] {escape(report._clean(str(e)))}", highlight=False)
-        return 2
+            refsub.write(args.write_reference)
+        except OSError as e:
+            raise UsageError(f"--write-reference {cc.name(args.write_reference)}: cannot write it: "
+                             f"{e.strerror or e}") from None
+        err.print(f"wrote {cc.name(args.write_reference)}", markup=False, highlight=False)
+        if not args.paths:
+            return cc.OK
+    if not args.paths:
+        raise UsageError("give a submission .py file (or files / directories with --out grades.csv)")
+    files = _expand(args.paths)
+    batch = len(files) > 1 or args.out is not None or any(os.path.isdir(p) for p in args.paths)
+    if args.json and batch:
+        raise UsageError("--json is for one submission; with several use --json-dir DIR")
+    if args.json:
+        cc.refuse_existing(args.json, "--json", args.force)
+    if args.out:
+        cc.refuse_existing(args.out, "--out", args.force)
+    names = [display_name(os.path.basename(f)) for f in files]
+    if (args.out or args.json_dir) and len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise UsageError(f"several submissions are named {dup}; the CSV and the JSON files name them by "
+                         "file name, rename them")
+    keys = report.unique_keys(names, [display_name(f) for f in files])
+    rub, profile, ids = _options(args)
+    from checks.grader import isolation as iso
+
+    try:
+        args.isolation_required = iso.parse_requirement(args.isolation)
+    except iso.IsolationError as e:
+        raise UsageError(str(e)) from None
+    if args.isolation_required is None and rub.isolation is None and batch:
+        args.isolation_required = "seccomp"  # a class is never graded without any isolation unless asked
+    if args.json_dir:
+        _json_dir(args, keys)  # last: it may create the directory
     return _run(args, files, keys, batch, rub, profile, ids, err)
 
 
@@ -282,12 +294,13 @@ def _batch_grader_class():
     return BatchGrader
 
 
-def _grade_all(grader, files: list[str], results: list, on_done, stop: threading.Event, lock: threading.Lock) -> list:
+def _grade_all(grader, files: list[str], results: list, on_done, stop: threading.Event, lock: threading.Lock,
+               bugs: list | None = None) -> list:
     """Grade ``files`` into ``results`` in ``grader.jobs`` threads; the main thread only waits (and takes the signals).
 
     A result is recorded only if ``stop`` was not set when it was finished
     (after ``stop`` the grader is being closed under the threads: what they
-    return then is not a grade).
+    return then is not a grade). The traceback of a grader failure goes to ``bugs``.
     """
     from checks.core.compare import Verdict
     from checks.grader.source import display_name
@@ -305,6 +318,8 @@ def _grade_all(grader, files: list[str], results: list, on_done, stop: threading
             except Exception as e:  # grade_file never raises but when the grader is shut down
                 if stop.is_set():
                     return
+                if bugs is not None:
+                    bugs.append(f"--- {display_name(files[i])}\n" + "".join(traceback.format_exception(e)))
                 r = grader._all_zero(display_name(os.path.basename(files[i])), files[i], "grader error",
                                      f"the grader failed on this submission: {type(e).__name__}: {e}", Verdict.ERROR)
             with lock:
@@ -356,12 +371,13 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
 
     from checks.grader import report
 
-    out = _console()
+    out = cc.make()
     t0 = time.perf_counter()
     stop = threading.Event()
     lock = threading.Lock()
     interrupted: Interrupted | None = None
     results: list = [None] * len(files)
+    bugs: list[str] = []
     from checks.grader.isolation import IsolationError
 
     try:
@@ -372,8 +388,7 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
         msg = str(e)
         if batch and args.isolation is None and rub.isolation is None:
             msg += "; to grade a batch without isolation anyway, pass --isolation require=none"
-        err.print(f"error: {msg}", markup=False, highlight=False, soft_wrap=True)
-        return 2
+        raise UsageError(msg) from None
     err.print(f"isolation: {grader.isolation} (resources: {grader.resources})", style="dim", markup=False,
               highlight=False, soft_wrap=True)
     with grader:  # closed (workers killed, temporary directories removed) before anything is written
@@ -393,7 +408,7 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
             err.print(f"grading cases of {n_f} formulas prepared in {grader.prepare_seconds:.1f}s ({where})",
                       style="dim", markup=False, highlight=False, soft_wrap=True)
             if not batch:
-                _grade_all(grader, files, results, None, stop, lock)
+                _grade_all(grader, files, results, None, stop, lock, bugs)
             else:
                 with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                               TextColumn("{task.description}"), console=err, transient=False) as prog:
@@ -403,7 +418,7 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
                         prog.update(task, advance=1, description=escape(
                             f"{report._clean(r.name)}: {r.status} {report._num(r.score)}/{report._num(r.max_score)}"))
 
-                    _grade_all(grader, files, results, done, stop, lock)
+                    _grade_all(grader, files, results, done, stop, lock, bugs)
         except Interrupted as e:
             with lock:  # no result is recorded from now on: the grader is closed under the threads
                 stop.set()
@@ -413,7 +428,22 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
     # every worker is dead: only now are the output files written
     stage[0] = "writing"
     with intr.deferred():
-        return _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage)
+        rc = _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage)
+    _grader_errors(results, bugs, interrupted)
+    return rc
+
+
+def _grader_errors(results: list, bugs: list[str], interrupted) -> None:
+    """A submission with status "grader error" is a bug of ours, not a grade: exit 3 (after every output)."""
+    from checks.core.verdicts import Status
+    from checks.grader.source import display_name
+
+    bad = [r for r in results if r is not None and r.status == Status.GRADER_ERROR]
+    if not bad or interrupted is not None:
+        return
+    details = bugs or [f"--- {display_name(r.path)}: {r.message}" for r in bad]
+    raise cc.HarnessBug(f"{len(bad)} submission(s) got status 'grader error' (scored 0 by our failure: re-grade "
+                        f"them after the fix), first {display_name(bad[0].path)}: {bad[0].message}", details)
 
 
 def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage) -> int:
@@ -439,22 +469,25 @@ def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, 
         except OSError as e:
             failed.append(f"{path}: {e.strerror or e}")
 
-    if not batch:
+    if not batch:  # the files first: a closed stdout (exit 141) must not lose them
         res = rows[0]
+        if res.status != report.NOT_GRADED:
+            if args.json:
+                write_json(args.json, res)
+            if args.json_dir:
+                write_json(os.path.join(args.json_dir, report.json_stem(keys[0]) + ".json"), res)
         if interrupted is None:
             out.print(report.table(res))
             line = f"Total: {report._num(res.score)} / {report._num(res.max_score)}"
             if res.status != "ok":
                 line += f"   status: {res.status}: {res.message}"
             out.print(report._clean(line), markup=False, highlight=False)
-        if res.status != report.NOT_GRADED:
-            if args.json:
-                write_json(args.json, res)
-            if args.json_dir:
-                write_json(os.path.join(args.json_dir, report.json_stem(keys[0]) + ".json"), res)
     else:
         if args.out:
-            report.write_csv(args.out, rows, fids, keys)
+            try:
+                report.write_csv(args.out, rows, fids, keys)
+            except OSError as e:
+                failed.append(f"{args.out}: {e.strerror or e}")
         if args.json_dir:
             for key, r in zip(keys, rows):
                 if r.status != report.NOT_GRADED:
@@ -463,11 +496,10 @@ def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, 
             out.print(report.batch_table(rows))
             n_ok = sum(r.status == "ok" for r in rows)
             out.print(f"{len(rows)} submissions graded ({n_ok} ok) in {time.perf_counter() - t0:.1f}s"
-                      + (f"; wrote {args.out}" if args.out else ""), markup=False, highlight=False)
+                      + (f"; wrote {args.out}" if args.out and not failed else ""), markup=False, highlight=False)
     stage[0] = "done"
     if failed:
-        err.print(report._clean(f"error: could not write {len(failed)} JSON file(s): {failed[0]}"),
-                  markup=False, highlight=False, soft_wrap=True)
+        cc.error_line("formulacheck grade", f"could not write {len(failed)} output file(s): {failed[0]}")
     if interrupted is not None:
         n = len(files)
         if not batch:
@@ -488,4 +520,4 @@ def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, 
         err.print(report._clean(f"interrupted ({interrupted.signame}): {what}"), markup=False, highlight=False,
                   soft_wrap=True)
         return 128 + interrupted.signum
-    return 2 if failed else 0
+    return cc.BAD_INPUT if failed else cc.OK
