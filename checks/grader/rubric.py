@@ -90,7 +90,10 @@ def _unknown(kind: str, key: str, choices) -> RubricError:
     return RubricError(f"rubric: unknown {kind} {key!r}{hint}")
 
 
-def _ids() -> list[str]:
+def _ids(ids: list[str] | None = None) -> list[str]:
+    """The formula ids a rubric may name: those given (a vectors file's), else the registry's."""
+    if ids is not None:
+        return list(ids)
     from checks import registry
 
     return [f.id for f in registry.all_formulas()]
@@ -111,8 +114,8 @@ def _number(where: str, v, kind, lo, hi):
     return kind(v)
 
 
-def parse(data: dict, source: str = "(rubric)") -> Rubric:
-    ids = _ids()
+def parse(data: dict, source: str = "(rubric)", ids: list[str] | None = None) -> Rubric:
+    ids = _ids(ids)
     for k in data:
         if k not in _TABLES:
             raise _unknown("table", k, _TABLES)
@@ -168,7 +171,8 @@ def parse(data: dict, source: str = "(rubric)") -> Rubric:
                   isolation=isolation)
 
 
-def load(path: str | None) -> Rubric:
+def load(path: str | None, ids: list[str] | None = None) -> Rubric:
+    """Read a rubric file (None: the defaults); ``ids``: the formula ids it may name (default: the registry's)."""
     if path is None:
         return Rubric()
     try:
@@ -180,4 +184,4 @@ def load(path: str | None) -> Rubric:
         raise RubricError(f"--rubric {path!r}: not valid TOML: {e}") from None
     except OSError as e:
         raise RubricError(f"--rubric {path!r}: cannot read it: {e}") from None
-    return parse(data, source=path)
+    return parse(data, source=path, ids=ids)

@@ -42,9 +42,17 @@ class CheckResult:
 
 
 def seed_of(formula: Formula, oracle: Oracle, profile: str | None, seed: int | None = None) -> int:
-    """The explicit seed of one check: the base seed, the formula, the oracle, the profile."""
+    """The explicit seed of one check: the base seed, the formula, the strategy, the profile.
+
+    Oracles drawing from the formula's own strategy share their inputs (as in the vectors file).
+    """
     base = seed if seed is not None else (GLOBAL_SEED if GLOBAL_SEED is not None else draw.DEFAULT_SEED)
-    return draw.seed_for(base, formula.id, oracle.name, profiles.resolve(profile))
+    return draw.seed_for(base, formula.id, strategy_key(oracle), profiles.resolve(profile))
+
+
+def strategy_key(oracle: Oracle) -> str:
+    """Which strategy an oracle draws from: its own (its name) or the formula's ("formula")."""
+    return oracle.name if oracle.strategy is not None else "formula"
 
 
 def check(formula: Formula, oracle: Oracle, call: Caller, *, profile: str | None = None, seed: int | None = None,

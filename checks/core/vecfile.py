@@ -1,0 +1,382 @@
+"""The grading vectors file: reading and writing it (numpy and the standard library only).
+
+A vectors file is a ZIP archive, written deterministically (fixed member
+order and dates), with no pickle anywhere in it:
+
+``manifest.json``
+    ``format`` ("formulacheck-vectors"), ``format_version``, the
+    ``formulacheck`` version that built it, ``profile``, ``seed`` (or
+    ``"hidden"``), ``visibility`` (public / hidden), ``built_with`` (the
+    versions of python, numpy, torch, SymPy, Hypothesis), and per formula id
+    its example count, number of cases and oracles (``formulas``).
+``formulas/<id>.json``
+    What the grader needs to judge one formula: its contract (function name,
+    output names, tolerance, points, whether results must be fresh arrays),
+    its judge (a custom comparison, by reference), its cases (inputs, each
+    with its size and magnitude) and per oracle the expected answers
+    (value oracles) or the reference's result as the template of the types
+    and the property to check (property oracles, by reference).
+``arrays/<n>.npy``
+    Every array, as ``.npy`` (``np.load(..., allow_pickle=False)``).
+
+Values are JSON trees: ``null``, booleans, strings, finite floats and ints as
+themselves, and ``{"$": tag, ...}`` for the rest: ``nd`` (an array member),
+``f`` (a non-finite float), ``int`` (a big int), ``tuple``, ``dict`` (keys
+in order), ``sc`` (a numpy scalar), ``gradfn`` (a :mod:`checks.core.gradfns`
+object), ``ref`` (a judge-time function: ``module:qualname`` under
+``checks.judges`` or ``checks.core``, with keyword arguments: a
+``functools.partial``).
+
+The file's identity is the SHA-256 of its bytes (:attr:`Vectors.sha256`):
+every result records it. Anything malformed raises :class:`VectorsError`
+with what is wrong and how to get a good file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from checks.core import gradfns
+from checks.core.case import Case
+from checks.core.compare import Tol
+
+FORMAT = "formulacheck-vectors"
+FORMAT_VERSION = 1
+#: judge-time code may only be referenced from these packages (numpy/scipy only)
+REF_PACKAGES = ("checks.judges.", "checks.core.")
+_DATE = (2020, 1, 1, 0, 0, 0)
+_NPY_DTYPES = set("biufc")
+
+
+class VectorsError(ValueError):
+    """A vectors file that cannot be read or written (a clear, one-line message)."""
+
+
+# --------------------------------------------------------------------------
+# references to judge-time functions
+# --------------------------------------------------------------------------
+
+def ref_of(fn) -> dict:
+    """The JSON reference of a judge-time function (a module-level function or a partial of one)."""
+    if isinstance(fn, functools.partial):
+        if fn.args:
+            raise VectorsError(f"a judge partial must bind keywords only, got positional {fn.args!r} for {fn.func!r}")
+        return {"$": "ref", "fn": _name_of(fn.func), "kw": {k: v for k, v in fn.keywords.items()}}
+    return {"$": "ref", "fn": _name_of(fn), "kw": {}}
+
+
+def _name_of(fn) -> str:
+    mod, qual = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    if not mod or not qual or "<" in qual:
+        raise VectorsError(f"{fn!r} cannot be stored in a vectors file: judge-time functions must be module-level "
+                           f"functions (or functools.partial of one) in checks/judges/, not closures or lambdas")
+    if not mod.startswith(REF_PACKAGES):
+        raise VectorsError(f"{mod}:{qual} cannot be stored in a vectors file: judge-time code must live in "
+                           f"checks/judges/ (numpy/scipy only), so that grading imports no torch, SymPy or Hypothesis")
+    return f"{mod}:{qual}"
+
+
+def resolve(name: str):
+    mod, _, qual = name.partition(":")
+    if not mod.startswith(REF_PACKAGES) or not qual:
+        raise VectorsError(f"the vectors file names {name!r}: only functions of {', '.join(REF_PACKAGES)} may be referenced")
+    try:
+        obj = importlib.import_module(mod)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as e:
+        raise VectorsError(f"the vectors file names {name!r}, which this formulacheck does not have ({e}); "
+                           f"rebuild the file with this version (formulacheck vectors build)") from None
+    return obj
+
+
+# --------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------
+
+class _Writer:
+    def __init__(self):
+        self.arrays: list[np.ndarray] = []
+
+    def enc(self, v: Any) -> Any:
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind not in _NPY_DTYPES:
+                raise VectorsError(f"cannot store an array of dtype {v.dtype} (only bool, int, uint, float, complex)")
+            self.arrays.append(np.ascontiguousarray(v))
+            return {"$": "nd", "i": len(self.arrays) - 1}
+        if isinstance(v, np.generic):
+            return {"$": "sc", "d": v.dtype.str, "v": self.enc(np.asarray(v))}
+        if isinstance(v, int):
+            return v if abs(v) < 2 ** 53 else {"$": "int", "v": str(v)}
+        if isinstance(v, float):
+            return v if math.isfinite(v) else {"$": "f", "v": repr(v)}
+        if isinstance(v, tuple):
+            return {"$": "tuple", "v": [self.enc(x) for x in v]}
+        if isinstance(v, list):
+            return [self.enc(x) for x in v]
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                raise VectorsError(f"cannot store a dict with non-str keys: {list(v)[:5]!r}")
+            return {"$": "dict", "v": [[k, self.enc(x)] for k, x in v.items()]}
+        if isinstance(v, gradfns._GradFn):
+            return {"$": "gradfn", "type": type(v).__name__, "v": {k: self.enc(getattr(v, k)) for k in v._fields}}
+        if callable(v):
+            r = ref_of(v)
+            r["kw"] = {k: self.enc(x) for k, x in r["kw"].items()}
+            return r
+        raise VectorsError(f"cannot store a value of type {type(v).__name__} in a vectors file")
+
+
+class _Reader:
+    def __init__(self, arrays: dict[int, np.ndarray]):
+        self.arrays = arrays
+
+    def dec(self, t: Any) -> Any:
+        if t is None or isinstance(t, (bool, str, int, float)):
+            return t
+        if isinstance(t, list):
+            return [self.dec(x) for x in t]
+        if not isinstance(t, dict) or "$" not in t:
+            raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
+        tag = t["$"]
+        if tag == "nd":
+            return self.arrays[t["i"]].copy()
+        if tag == "f":
+            return float(t["v"])
+        if tag == "int":
+            return int(t["v"])
+        if tag == "tuple":
+            return tuple(self.dec(x) for x in t["v"])
+        if tag == "dict":
+            return {k: self.dec(x) for k, x in t["v"]}
+        if tag == "sc":
+            return np.asarray(self.dec(t["v"]), dtype=np.dtype(t["d"]))[()]
+        if tag == "gradfn":
+            cls = gradfns.GRAD_FNS.get(t["type"])
+            if cls is None:
+                raise VectorsError(f"unknown grad_fn type {t['type']!r} in the vectors file")
+            return cls(**{k: self.dec(x) for k, x in t["v"].items()})
+        if tag == "ref":
+            fn = resolve(t["fn"])
+            kw = {k: self.dec(x) for k, x in t["kw"].items()}
+            return functools.partial(fn, **kw) if kw else fn
+        raise VectorsError(f"unknown tag {tag!r} in the vectors file")
+
+
+def _npy(a: np.ndarray) -> bytes:
+    b = io.BytesIO()
+    np.save(b, a, allow_pickle=False)
+    return b.getvalue()
+
+
+# --------------------------------------------------------------------------
+# the file's content, in memory
+# --------------------------------------------------------------------------
+
+@dataclass
+class OracleVectors:
+    name: str
+    kind: str                    # "value" | "property"
+    tol: Tol | None
+    fn: Any = None               # property oracles: fn(case, result) (resolved reference)
+    cases: list[int] = field(default_factory=list)      # indices into FormulaVectors.cases
+    expected: list[Any] = field(default_factory=list)   # the answers (value) / templates (property)
+
+
+@dataclass
+class FormulaVectors:
+    """One formula's grading data; quacks like a registry ``Formula`` for :mod:`checks.core.judge`."""
+
+    id: str
+    fn_name: str
+    outputs: tuple[str, ...]
+    tol: Tol
+    points: float
+    fresh_outputs: bool = False
+    compare: Any = None
+    examples: int = 0
+    cases: list[Case] = field(default_factory=list)
+    sizes: list[tuple[float, float]] = field(default_factory=list)   # (size, magnitude) of each case
+    oracles: list[OracleVectors] = field(default_factory=list)
+
+
+@dataclass
+class Vectors:
+    manifest: dict
+    formulas: dict[str, FormulaVectors]
+    sha256: str = ""
+    path: str = ""
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.formulas)
+
+
+def _tol(t) -> Tol | None:
+    return None if t is None else Tol(rtol=float(t[0]), atol=float(t[1]))
+
+
+def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
+    """Write a vectors file (deterministic bytes for the same content); return its SHA-256."""
+    w = _Writer()
+    members: list[tuple[str, bytes]] = []
+    m = dict(manifest)
+    m.update(format=FORMAT, format_version=FORMAT_VERSION)
+    m["formulas"] = {}
+    m["order"] = [f.id for f in formulas]
+    for f in formulas:
+        doc = {
+            "id": f.id, "fn_name": f.fn_name, "outputs": list(f.outputs), "tol": [f.tol.rtol, f.tol.atol],
+            "points": f.points, "fresh_outputs": f.fresh_outputs,
+            "compare": ref_of(f.compare) if f.compare is not None else None, "examples": f.examples,
+            "cases": [{"args": w.enc(tuple(c.args)), "kwargs": w.enc(dict(c.kwargs)), "size": s, "magnitude": g}
+                      for c, (s, g) in zip(f.cases, f.sizes)],
+            "oracles": [{"name": o.name, "kind": o.kind, "tol": None if o.tol is None else [o.tol.rtol, o.tol.atol],
+                         "fn": ref_of(o.fn) if o.kind == "property" else None,
+                         "cases": o.cases, "expected": [w.enc(e) for e in o.expected]} for o in f.oracles],
+        }
+        if doc["compare"] is not None:
+            doc["compare"]["kw"] = {k: w.enc(x) for k, x in doc["compare"]["kw"].items()}
+        for o, od in zip(f.oracles, doc["oracles"]):
+            if od["fn"] is not None:
+                od["fn"]["kw"] = {k: w.enc(x) for k, x in od["fn"]["kw"].items()}
+        members.append((f"formulas/{f.id}.json", json.dumps(doc, sort_keys=True, allow_nan=False).encode()))
+        m["formulas"][f.id] = {"examples": f.examples, "cases": len(f.cases), "oracles": [o.name for o in f.oracles]}
+    members.insert(0, ("manifest.json", json.dumps(m, sort_keys=True, indent=1, allow_nan=False).encode()))
+    members += [(f"arrays/{i}.npy", _npy(a)) for i, a in enumerate(w.arrays)]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    data = buf.getvalue()
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(path: str) -> tuple[dict, str]:
+    """The manifest and the SHA-256 of a vectors file, without decoding its cases."""
+    data = _read_bytes(path)
+    with _open_zip(data, path) as z:
+        return _manifest(z, path), hashlib.sha256(data).hexdigest()
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        raise VectorsError(f"cannot read the vectors file {path!r}: {e.strerror or e}") from None
+
+
+def _open_zip(data: bytes, path: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise VectorsError(f"{path!r} is not a vectors file (not a zip archive); build one with "
+                           f"`formulacheck vectors build --out FILE`") from None
+
+
+def _manifest(z: zipfile.ZipFile, path: str) -> dict:
+    try:
+        m = json.loads(z.read("manifest.json"))
+    except (KeyError, ValueError) as e:
+        raise VectorsError(f"{path!r} is not a vectors file (no readable manifest.json: {e})") from None
+    if not isinstance(m, dict) or m.get("format") != FORMAT:
+        raise VectorsError(f"{path!r} is not a formulacheck vectors file (format {m.get('format') if isinstance(m, dict) else None!r})")
+    if m.get("format_version") != FORMAT_VERSION:
+        raise VectorsError(f"{path!r} has vectors format version {m.get('format_version')!r}; this formulacheck reads "
+                           f"version {FORMAT_VERSION}: rebuild it with `formulacheck vectors build`")
+    return m
+
+
+def read(path: str, ids: list[str] | None = None) -> Vectors:
+    """Read a vectors file (only the formulas ``ids`` if given)."""
+    data = _read_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        with _open_zip(data, path) as z:
+            m = _manifest(z, path)
+            names = set(z.namelist())
+            arrays: dict[int, np.ndarray] = {}
+
+            class _Lazy(dict):
+                def __missing__(self, i):
+                    try:
+                        a = np.load(io.BytesIO(z.read(f"arrays/{int(i)}.npy")), allow_pickle=False)
+                    except (KeyError, ValueError) as e:
+                        raise VectorsError(f"{path!r}: array {i} is missing or unreadable ({e})") from None
+                    self[i] = a
+                    return a
+
+            r = _Reader(_Lazy(arrays))
+            out: dict[str, FormulaVectors] = {}
+            order = m.get("order")
+            if not isinstance(order, list) or set(order) != set(m.get("formulas", {})):
+                raise VectorsError(f"{path!r}: malformed manifest (order and formulas disagree)")
+            for fid in order:
+                if ids is not None and fid not in ids:
+                    continue
+                member = f"formulas/{fid}.json"
+                if member not in names:
+                    raise VectorsError(f"{path!r}: the manifest lists {fid} but the file has no {member}")
+                d = json.loads(z.read(member))
+                fv = FormulaVectors(
+                    id=d["id"], fn_name=d["fn_name"], outputs=tuple(d["outputs"]), tol=_tol(d["tol"]),
+                    points=float(d["points"]), fresh_outputs=bool(d["fresh_outputs"]),
+                    compare=r.dec(d["compare"]) if d["compare"] is not None else None, examples=int(d["examples"]),
+                    cases=[Case(tuple(r.dec(c["args"])), r.dec(c["kwargs"])) for c in d["cases"]],
+                    sizes=[(float(c["size"]), float(c["magnitude"])) for c in d["cases"]],
+                )
+                for o in d["oracles"]:
+                    fv.oracles.append(OracleVectors(
+                        name=o["name"], kind=o["kind"], tol=_tol(o["tol"]),
+                        fn=r.dec(o["fn"]) if o["fn"] is not None else None,
+                        cases=[int(i) for i in o["cases"]], expected=[r.dec(e) for e in o["expected"]]))
+                out[fid] = fv
+    except VectorsError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile) as e:
+        raise VectorsError(f"{path!r}: malformed vectors file ({type(e).__name__}: {e}); rebuild it with "
+                           f"`formulacheck vectors build`") from None
+    return Vectors(m, out, sha, path)
+
+
+def size_of(case: Case) -> tuple[float, float]:
+    """(size, magnitude) of an input: the number of scalars in it, its largest finite |value|."""
+    n, mag = 0, 0.0
+    stack = [case.args, case.kwargs]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, np.ndarray):
+            n += x.size
+            if x.size and x.dtype.kind in "iuf":
+                fin = np.abs(x[np.isfinite(x)]) if x.dtype.kind == "f" else np.abs(x)
+                if fin.size:
+                    mag = max(mag, float(fin.max()))
+        elif isinstance(x, gradfns._GradFn):
+            stack.extend(getattr(x, k) for k in x._fields)
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            n += 1
+            if math.isfinite(x):
+                mag = max(mag, abs(float(x)))
+    return float(n), mag
