@@ -42,6 +42,8 @@ class Status(StrEnum):
     IMPORT_CRASHED = "import crashed"
     #: the grader failed on this submission (a harness bug): re-grade after the fix
     GRADER_ERROR = "grader error"
+    #: the batch stopped (interrupted) before this submission was graded: no score, never 0
+    NOT_GRADED = "not graded"
 
 
 class CheckFailure(AssertionError):

@@ -26,8 +26,10 @@ from checks.grader.grade import SubmissionResult
 
 #: the longest row key / JSON file stem + ".py", in UTF-8 bytes (file names may have 255)
 MAX_KEY_BYTES = 200
+from checks.core.verdicts import Status  # noqa: E402
+
 #: the status of a submission a batch did not grade (the batch was interrupted)
-NOT_GRADED = "not graded"
+NOT_GRADED = Status.NOT_GRADED
 
 
 def _clean(text: str) -> str:
@@ -132,6 +134,8 @@ def summary_text(res: SubmissionResult) -> str:
              f"Submission: {_clean(res.name)}"]
     if res.status != "ok":
         lines.append(f"Status: {res.status}: {res.message}")
+    if res.vectors:
+        lines.append(f"Graded against the vectors file sha256:{res.vectors}")
     if res.output:
         lines += ["", "Your submission printed (captured, capped):", res.output]
     return "\n".join(lines)
@@ -143,7 +147,8 @@ def results_json(res: SubmissionResult) -> dict:
         "score": _num(res.score),
         "execution_time": round(res.seconds, 3),
         "output": summary_text(res),
-        "extra_data": {"status": res.status, "isolation": res.isolation, "resources": res.resources},
+        "extra_data": {"status": str(res.status), "isolation": res.isolation, "resources": res.resources,
+                       "vectors": res.vectors},
         "tests": [
             {
                 "name": t.id,
@@ -170,15 +175,15 @@ def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | 
     keys = keys if keys is not None else unique_keys([r.name for r in results])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "status", "total", "max_total", *ids, "message", "file", "isolation"])
+    w.writerow(["submission", "status", "total", "max_total", *ids, "message", "file", "isolation", "vectors"])
     for key, r in zip(keys, results):
         msg = _clean(" ".join(r.message.split())[:500])
         if r.status == NOT_GRADED:
-            w.writerow([key, r.status, "", "", *[""] * len(ids), msg, _clean(r.name), r.isolation])
+            w.writerow([key, r.status, "", "", *[""] * len(ids), msg, _clean(r.name), r.isolation, r.vectors])
             continue
         by_id = {t.id: t.score for t in r.tests}
         w.writerow([key, r.status, _num(r.score), _num(r.max_score), *[_num(by_id.get(i, 0.0)) for i in ids], msg,
-                    _clean(r.name), r.isolation])
+                    _clean(r.name), r.isolation, r.vectors])
     return buf.getvalue()
 
 
