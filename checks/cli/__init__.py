@@ -89,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ap = build_parser()
         try:
-            args = ap.parse_args(argv)
+            args, extra = ap.parse_known_args(argv)
         except SystemExit as e:  # --help, --version
             return e.code if isinstance(e.code, int) else 0
         prog = f"formulacheck {args.command}"
+        if extra:  # named after the sub-command they were given to, not the top level
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
         rc = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return rc

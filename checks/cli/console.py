@@ -45,11 +45,20 @@ class HarnessBug(Exception):
 
 
 def make(stderr: bool = False):
-    """A rich console; wide enough for the tables when output is not a terminal (CI logs, files)."""
+    """A rich console; wide enough for the tables when output is not a terminal (CI logs, files).
+
+    A closed pipe raises :class:`BrokenPipeError` (rich would exit 1 itself):
+    :func:`checks.cli.main` turns it into the quiet exit 141 of every sub-command.
+    """
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError("the reader closed the pipe")
+
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr) if stream.isatty() else Console(stderr=stderr, width=160)
+    return _Console(stderr=stderr) if stream.isatty() else _Console(stderr=stderr, width=160)
 
 
 def clean(text: str) -> str:
@@ -73,7 +82,7 @@ def error_line(prog: str, message: str) -> None:
 
 
 def version() -> str:
-    """The installed distribution's version, else the one in this clone's pyproject.toml."""
+    """The installed distribution's version, else the one in this clone's pyproject.toml (else ``checks.__version__``)."""
     from importlib import metadata
 
     try:
@@ -87,7 +96,9 @@ def version() -> str:
         with open(os.path.join(root, "pyproject.toml"), "rb") as fh:
             return str(tomllib.load(fh)["project"]["version"])
     except (OSError, KeyError, ValueError):
-        return "unknown"
+        from checks import __version__
+
+        return __version__
 
 
 def bug_report(prog: str, command: str, summary: str, details: list[str]) -> int:

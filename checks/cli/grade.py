@@ -1,11 +1,13 @@
 """``formulacheck grade``: grade one submission (a table) or many (a CSV).
 
-    formulacheck grade SUBMISSION.py [--json results.json] [--rubric rubric.toml] [--profile grade] [--timeout S]
+    formulacheck grade SUBMISSION.py [--json results.json] [--rubric rubric.toml] [--vectors V.zip] [--timeout S]
     formulacheck grade DIR_OR_FILES... --out grades.csv [--json-dir D] [--jobs N]
     formulacheck grade --write-reference ref_submission.py
 
-The batch preparation (grading cases + expected answers) is cached on disk
-(checks.grader.cache); --no-cache prepares afresh and neither reads nor writes it.
+The grading cases and expected answers come from a vectors file
+(checks.grader.grade; --vectors, default: the package's public file).
+--profile, --examples and --no-cache are still accepted (checked, --examples
+set in the rubric) but do not change what a vectors file holds.
 
 Exit codes (the policy of :mod:`checks.cli`): 0 graded (whatever the grades),
 2 bad input (one line on stderr; also an output that exists without --force,
@@ -55,9 +57,13 @@ def add_parser(sub):
     p.add_argument("paths", nargs="*", metavar="SUBMISSION", help=".py files or directories of .py files")
     p.add_argument("--json", metavar="FILE", help="write results.json (Gradescope format) for a single submission")
     p.add_argument("--rubric", metavar="TOML", help="points, allowed imports, limits and example counts")
-    p.add_argument("--profile", default="grade", help="Hypothesis profile setting the example counts (default: grade)")
+    p.add_argument("--vectors", metavar="FILE", help="the grading vectors file (default: the package's public one)")
+    p.add_argument("--shrink", action="store_true",
+                   help="also search for a smaller failing input for the feedback (needs torch, SymPy, Hypothesis)")
+    p.add_argument("--profile", default="grade", help="Hypothesis profile (checked; the cases come from the vectors file)")
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per formula (overrides the rubric)")
-    p.add_argument("--examples", type=int, metavar="N", help="base example count per formula (overrides the rubric's default)")
+    p.add_argument("--examples", type=int, metavar="N",
+                   help="base example count per formula (overrides the rubric's default; the cases come from the vectors file)")
     p.add_argument("--out", metavar="CSV", help="write one CSV row per submission")
     p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<file name without .py>.json per submission")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions in parallel (default 1)")
@@ -65,9 +71,7 @@ def add_parser(sub):
                    help="refuse to grade below LEVEL: namespaces+seccomp, namespaces, seccomp+uid, uid, seccomp "
                         "or none (default: the strongest available; a batch refuses 'none')")
     p.add_argument("--group", help="grade only these groups (comma-separated)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="do not read or write the cache of grading cases and expected answers "
-                        "($FORMULACHECK_CACHE_DIR, else ~/.cache/formulacheck)")
+    p.add_argument("--no-cache", action="store_true", help="no effect (kept for old scripts: nothing is cached)")
     p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
     cc.add_force(p, "the output files (--json, --out, the files of --json-dir, --write-reference)")
     return p
@@ -378,11 +382,11 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
     interrupted: Interrupted | None = None
     results: list = [None] * len(files)
     bugs: list[str] = []
+    from checks.core.vecfile import VectorsError
     from checks.grader.isolation import IsolationError
 
     try:
-        grader = _batch_grader_class()(rub, profile=profile, ids=ids, jobs=args.jobs,
-                                       cache=not getattr(args, "no_cache", False),
+        grader = _batch_grader_class()(rub, vectors=args.vectors, ids=ids, jobs=args.jobs, shrink=args.shrink,
                                        isolation=getattr(args, "isolation_required", None))
     except IsolationError as e:
         msg = str(e)
@@ -397,15 +401,19 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
                 status.update(f"preparing the grading cases: {fid} ({k + 1}/{n})")
 
             grader.on_prepare = on_prepare
-            grader.prepare_batch()
+            try:
+                grader.prepare_batch()
+            except VectorsError as e:
+                if args.vectors is None:
+                    raise  # the package's own file: a bug of ours (exit 3)
+                raise UsageError(f"--vectors: {e}") from None
             with intr.deferred():  # the zygote and the job slots: started completely or not at all
                 grader._ensure()
         try:
             stage[0] = "grading"
             n_f = len(grader.formulas)
-            where = (f"{grader.cache_hits}/{n_f} from the cache {grader.cache_path}" if grader.cache_path
-                     else "cache not used")
-            err.print(f"grading cases of {n_f} formulas prepared in {grader.prepare_seconds:.1f}s ({where})",
+            err.print(f"grading cases of {n_f} formulas read in {grader.prepare_seconds:.1f}s "
+                      f"(vectors sha256:{grader.sha256[:16]})",
                       style="dim", markup=False, highlight=False, soft_wrap=True)
             if not batch:
                 _grade_all(grader, files, results, None, stop, lock, bugs)
