@@ -5,6 +5,7 @@
     formulacheck template [--out FILE [--force]]
     formulacheck grade SUBMISSION.py ...                      (checks.cli.grade)
     formulacheck audit [--format text|md|html|json] [--out F] (checks.cli.audit)
+    formulacheck vectors build | info | check          (checks.cli.vectors)
     formulacheck --version
 
 Each sub-command is a module of this package listed in :data:`COMMANDS`; it
@@ -55,7 +56,7 @@ COMMANDS: tuple[str, ...] = (
     "checks.cli.template",
     "checks.cli.grade",
     "checks.cli.audit",
-    # "checks.cli.vectors",  # vectors build / info / check: add its module here
+    "checks.cli.vectors",
 )
 
 
