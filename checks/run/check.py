@@ -115,3 +115,37 @@ def _err(formula: Formula, oracle: Oracle, case, got, expected) -> float:
         return judge(formula, oracle, case, got, expected)
     except Exception:
         return 0.0
+
+
+def check_vectors(fv, call: Caller) -> CheckResult:
+    """Judge an in-process implementation on a vectors file's cases (one formula: every oracle).
+
+    The same judge, order and feedback as the grader (:func:`checks.grader.grade.judge_replies`):
+    cases smallest first, the first failure decides, shown as the smallest failing input.
+    """
+    t0 = time.perf_counter()
+    results: dict[int, tuple] = {}
+    res = CheckResult(fv.id, "vectors", Verdict.PASSED, examples=len(fv.cases))
+    for oracle in fv.oracles:
+        for i, exp in zip(oracle.cases, oracle.expected):
+            if i not in results:
+                try:
+                    results[i] = (None, call(fv.cases[i]))
+                except CheckFailure as f:
+                    results[i] = (f, feedback.MISSING)
+                except draw.Stop as s:
+                    res.verdict, res.message = s.failure.verdict, f"{fv.id}: {s.failure.message}"
+                    res.seconds = time.perf_counter() - t0
+                    return res
+            failure, got = results[i]
+            if failure is None:
+                failure = verdict_of(fv, oracle, fv.cases[i], got, exp)
+            if failure is not None:
+                res.oracle, res.verdict = oracle.name, failure.verdict
+                res.message = feedback.render(fv, oracle, failure, fv.cases[i], found=feedback.SMALLEST,
+                                              expected=exp, actual=got)
+                res.call = fv.cases[i].call_repr(fv.fn_name)
+                res.seconds = time.perf_counter() - t0
+                return res
+    res.seconds = time.perf_counter() - t0
+    return res
