@@ -5,17 +5,22 @@ notes, the reference function, the oracles it is checked against, how its
 inputs are drawn, how its outputs are compared, and its points. Generic,
 parametrized checks (``tests/test_formulas.py``, ``formulacheck verify``,
 the grader) consume the entries; adding a formula touches one group module
-in ``checks/formulas/``.
+in ``checks/formulas/`` (and its reference function); ``register`` validates
+the entry (``validate.py``) and the student template is generated from the
+registry (``template.py``).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from checks.core.compare import Tol
+from checks.registry import validate
+from checks.registry.validate import RegistrationError  # noqa: F401  (re-exported)
 
 GROUP_ORDER = (
     "activations", "reductions", "softmax", "logistic", "conv",
@@ -27,12 +32,24 @@ GROUP_ORDER = (
 
 @dataclass(frozen=True)
 class Source:
-    """Where the formula stands in the notes: file number, section, equation, quoted line."""
+    """Where the formula comes from.
+
+    In the notes: ``file`` is the notes file's number ("001".."004"),
+    ``section`` its heading (or question number), ``equation`` the formula as
+    the notes write it, ``quote`` a line copied verbatim. From outside the
+    notes: ``file`` names the work (author, year, title or arXiv id),
+    ``section`` the place in it (a section, an algorithm, an equation number).
+    """
 
     file: str
     section: str
     equation: str = ""
     quote: str = ""
+
+    @property
+    def in_notes(self) -> bool:
+        """True when ``file`` is a notes file number ("002"), False for an outside source."""
+        return len(self.file) == 3 and self.file.isdigit()
 
     def __str__(self) -> str:
         s = f"{self.file} {self.section}"
@@ -115,16 +132,40 @@ _loaded = False
 
 
 def register(f: Formula) -> Formula:
-    if "." not in f.id:
-        raise ValueError(f"formula id {f.id!r} must be '<group>.<function name>'")
-    if f.id in _REGISTRY:
-        raise ValueError(f"formula id {f.id!r} is registered twice")
-    if not f.oracles:
-        raise ValueError(f"formula {f.id!r} declares no oracle: a formula nothing checks is a defect")
-    if f.points < 0:
-        raise ValueError(f"formula {f.id!r}: points={f.points!r} must be >= 0")
+    """Add ``f`` to the registry, or raise :class:`RegistrationError` naming every problem of the entry.
+
+    The checks (``checks.registry.validate``): the id is '<group>.<function
+    name>', both identifiers, and new; the reference is the contract's
+    function (its name, an inspectable signature with literal defaults, a
+    docstring: the template is generated from them); at least one oracle, with
+    names unique in the entry and kind "property" exactly when the family
+    (the name before ':') is 'property'; outputs a non-empty tuple of distinct
+    names; strategy and compare callable; points >= 0 and examples_scale > 0,
+    finite; tol a Tol; source a Source.
+    """
+    errs = validate.problems(f, _REGISTRY)
+    if errs:
+        raise validate.RegistrationError(getattr(f, "id", None), errs)
     _REGISTRY[f.id] = f
     return f
+
+
+@contextmanager
+def scratch() -> Iterator[dict[str, Formula]]:
+    """Inside the block the registry is a fresh, empty one (for tests).
+
+    ``register``, ``get``, ``all_formulas``, ``groups``, ``select`` and
+    ``checks.registry.template.render_template`` see only the entries
+    registered inside the block; the real registry is loaded before and put
+    back after, untouched.
+    """
+    global _REGISTRY
+    _load()  # the group modules register into the real registry, never into the scratch one
+    saved, _REGISTRY = _REGISTRY, {}
+    try:
+        yield _REGISTRY
+    finally:
+        _REGISTRY = saved
 
 
 def _load() -> None:
