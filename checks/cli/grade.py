@@ -125,6 +125,20 @@ def _json_dir(args, keys: list[str]) -> None:
             raise UsageError(f"--json-dir {cc.name(d)}: {cc.name(path)} exists; --force overwrites it")
 
 
+def _check_vectors(path: str, ids: list[str] | None) -> None:
+    """--vectors FILE: readable, a vectors file, holding the formulas asked for (checked before the grader starts)."""
+    from checks.core import vecfile
+
+    try:
+        manifest, _ = vecfile.read_manifest(path)
+    except vecfile.VectorsError as e:
+        raise UsageError(f"--vectors: {e}") from None
+    missing = [i for i in ids or () if i not in (manifest.get("formulas") or {})]
+    if missing:
+        raise UsageError(f"--vectors {cc.name(path)}: no formula {', '.join(missing)} in it "
+                         f"(`formulacheck vectors info {cc.name(path)}` lists what it has)")
+
+
 def _options(args):
     from dataclasses import replace
 
@@ -193,6 +207,8 @@ def run(args) -> int:
                          "file name, rename them")
     keys = report.unique_keys(names, [display_name(f) for f in files])
     rub, profile, ids = _options(args)
+    if args.vectors is not None:
+        _check_vectors(args.vectors, ids)
     from checks.grader import isolation as iso
 
     try:
