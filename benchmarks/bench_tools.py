@@ -22,9 +22,9 @@ drawn once from the formula's own strategy with ``checks.run.draw.cases``,
 and stop at the first failing case (as formulacheck stops at its first
 failing oracle). Formulas they cannot check are listed as "n/a" with the
 reason (:data:`NA`); formulacheck's catch on those formulas' mutants is a
-separate row.
+separate row (their variants with ``--forward-variants``: +3 min).
 
-    python benchmarks/bench_tools.py            # full run (~5 min on 2 cores), writes benchmarks/RESULTS-tools.md
+    python benchmarks/bench_tools.py            # full run (2.5 min, idle 2 cores), writes benchmarks/RESULTS-tools.md
     python benchmarks/bench_tools.py --quick    # a few formulas, prints only
     python benchmarks/bench_tools.py --formulas pool.maxpool2d_backward,norm.batchnorm_backward --inputs 10
 
@@ -491,7 +491,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick or args.formulas:
         want = QUICK if args.quick else tuple(args.formulas.split(","))
         for i in want:
-            registry.get(i)  # a clear error for an unknown id
+            try:
+                registry.get(i)
+            except KeyError as e:
+                ap.error(f"--formulas: {e.args[0]}")
         fs = [f for f in fs if f.id in want]
     out = args.out or (None if args.quick or args.formulas else RESULTS)
     variants = None if args.no_variants else load_variants()
