@@ -12,82 +12,24 @@ statistical test of the samples themselves is tests/test_init_extra.py.
 
 from __future__ import annotations
 
-import math
-
-
 import reference.init as ref
 from checks.core.compare import Tol
+from checks.formulas import Strategies
+from checks.oracles.init import _he_sampled, _t_correct_fan, _t_fans, _t_he_rebuild, _t_xavier_rebuild, _xavier_sampled
 from checks.registry import Formula, Oracle, Source, register
-from checks.strategies import Case, st
-from checks.oracles.torchlib import torch
-
-# ---------------------------------------------------------------- strategies
 
 
-@st.composite
-def shape_case(draw):
-    kind = draw(st.sampled_from(["linear", "conv1d", "conv2d", "conv3d"]))
-    out, inp = draw(st.integers(1, 16)), draw(st.integers(1, 16))
-    nk = {"linear": 0, "conv1d": 1, "conv2d": 2, "conv3d": 3}[kind]
-    kernel = [draw(st.integers(1, 5 if nk < 3 else 3)) for _ in range(nk)]
-    return Case(((out, inp, *kernel),))
-
-
-# ---------------------------------------------------------------- torch oracles
-
-
-def _meta(shape):
-    return torch().empty(tuple(shape), device="meta")
-
-
-def _t_fans(shape):
-    fi, fo = torch().nn.init._calculate_fan_in_and_fan_out(_meta(shape))
-    return int(fi), int(fo)
-
-
-def _t_correct_fan(shape):
-    init = torch().nn.init
-    return int(init._calculate_correct_fan(_meta(shape), "fan_in")), int(init._calculate_correct_fan(_meta(shape), "fan_out"))
-
-
-def _t_xavier_rebuild(shape):
-    fi, fo = _t_fans(shape)
-    return torch().nn.init.calculate_gain("linear") * math.sqrt(2.0 / float(fi + fo))
-
-
-def _t_he_rebuild(shape):
-    fi, _ = _t_fans(shape)
-    return torch().nn.init.calculate_gain("relu") / math.sqrt(fi)
-
-
-def _sampled_std(fill):
-    """The std a torch init function samples with: its seeded sample / the same seed's N(0,1) draw."""
-
-    def oracle(shape):
-        tt = torch()
-        w = tt.empty(tuple(shape))
-        fill(w, tt.Generator().manual_seed(1234))
-        z = tt.empty(tuple(shape)).normal_(0.0, 1.0, generator=tt.Generator().manual_seed(1234))
-        i = int(z.abs().reshape(-1).argmax())
-        return float(w.reshape(-1)[i] / z.reshape(-1)[i])
-
-    return oracle
-
-
-_xavier_sampled = _sampled_std(lambda w, g: torch().nn.init.xavier_normal_(w, generator=g))
-_he_sampled = _sampled_std(lambda w, g: torch().nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu", generator=g))
-
-
-# ---------------------------------------------------------------- entries
+S = Strategies("init")
 
 _SRC = ("004", "解决梯度消失和梯度爆炸的方法 §1 权重初始化")
+
 
 register(Formula(
     id="init.fan_in_fan_out",
     source=Source(*_SRC, "fan_in = in·Π k_i, fan_out = out·Π k_i (torch.nn.init)",
                   "使用合适的初始化方式可以缓解梯度问题"),
     reference=ref.fan_in_fan_out,
-    strategy=shape_case,
+    strategy=S.shape_cases,
     outputs=("fan_in", "fan_out"),
     oracles=(
         Oracle("torch:_calculate_fan_in_and_fan_out", _t_fans, description="torch.nn.init._calculate_fan_in_and_fan_out"),
@@ -97,11 +39,12 @@ register(Formula(
     summary="shape (out, in, k1, ...): receptive field Π k_i multiplies both fans",
 ))
 
+
 register(Formula(
     id="init.xavier_normal_std",
     source=Source(*_SRC, "std = √(2/(fan_in+fan_out))", "对于sigmoid或tanh：使用 **Xavier初始化**"),
     reference=ref.xavier_normal_std,
-    strategy=shape_case,
+    strategy=S.shape_cases,
     outputs=("std",),
     oracles=(
         Oracle("torch", _t_xavier_rebuild, description="calculate_gain('linear')·√(2/(fan_in+fan_out)), torch's fans"),
@@ -110,11 +53,12 @@ register(Formula(
     points=1, tol=Tol(rtol=1e-12, atol=0.0),
 ))
 
+
 register(Formula(
     id="init.he_normal_std",
     source=Source(*_SRC, "std = √(2/fan_in) (ReLU, mode fan_in)", "对于ReLU：使用 **He初始化**"),
     reference=ref.he_normal_std,
-    strategy=shape_case,
+    strategy=S.shape_cases,
     outputs=("std",),
     oracles=(
         Oracle("torch", _t_he_rebuild, description="calculate_gain('relu')/√fan_in, torch's fans"),

@@ -1,4 +1,11 @@
-"""Shared Hypothesis strategies.
+"""Input strategies: the shared primitives here, each group's in ``checks/strategies/<group>.py``.
+
+Conventions of the group modules: a strategy of inputs is named ``<what>_cases`` and
+returns :class:`Case` objects; a group's hard regimes are module-level tuples of names
+(``REGIMES``, or ``<WHAT>_REGIMES`` when a module has several), drawn with
+``st.sampled_from`` (a name repeated is a larger share), with any per-regime
+parameter in a private dict beside them. Only this package imports Hypothesis:
+the entries (``checks/formulas/``) name strategies lazily.
 
 Arrays are small (a few dozen elements at most): drawing is ~99% of a cheap
 check's time, and small counterexamples are the ones a student can read.
@@ -14,10 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from checks.core.case import Case
 
-__all__ = [
-    "st", "hnp", "Case", "reals", "array", "dims", "shape", "with_ties", "with_zeros",
-    "labels", "spd_scale", "magnitudes",
-]
+__all__ = ["st", "hnp", "Case", "reals", "array", "with_ties", "with_zeros", "labels"]
 
 
 def reals(lo: float = -10.0, hi: float = 10.0) -> st.SearchStrategy[float]:
@@ -25,22 +29,9 @@ def reals(lo: float = -10.0, hi: float = 10.0) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=64)
 
 
-def magnitudes(*scales: float) -> st.SearchStrategy[float]:
-    """A scale factor drawn from ``scales`` (e.g. 1, 1e2, 1e4): values spread over magnitudes."""
-    return st.sampled_from(scales or (1.0,))
-
-
 def array(shape, lo: float = -10.0, hi: float = 10.0, elements=None) -> st.SearchStrategy[np.ndarray]:
     """A float64 array of ``shape`` (a tuple or a strategy of tuples)."""
     return hnp.arrays(np.float64, shape, elements=elements if elements is not None else reals(lo, hi))
-
-
-def dims(lo: int = 1, hi: int = 4) -> st.SearchStrategy[int]:
-    return st.integers(lo, hi)
-
-
-def shape(ndim: int, lo: int = 1, hi: int = 4) -> st.SearchStrategy[tuple]:
-    return st.tuples(*[st.integers(lo, hi) for _ in range(ndim)])
 
 
 @st.composite
@@ -72,7 +63,3 @@ def with_zeros(draw, a: np.ndarray) -> np.ndarray:
 
 def labels(n: int, k: int) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1))
-
-
-def spd_scale() -> st.SearchStrategy[float]:
-    return st.sampled_from([1e-3, 1.0, 10.0])

@@ -95,7 +95,7 @@ MUTANTS = [
     Mutant("decode.beam_search", "keeps the best child of each beam only", beam_best_child_per_beam),
     Mutant("decode.beam_search", "greedy: beam ignored", beam_greedy),
     Mutant("decode.beam_search", "first step keeps all V tokens", beam_first_step_keeps_all,
-           oracle="algorithm:every-tie-break"),
+           oracle="property:every-tie-break"),
     Mutant("decode.beam_search", "ranks expansions by the last step's log-prob only", beam_ranks_by_last_step),
     Mutant("decode.beam_search", "log_trans read as [next, previous]", beam_transposed),
     Mutant("decode.viterbi", "logsumexp (forward algorithm) instead of max", viterbi_logsumexp),
@@ -206,7 +206,7 @@ def viterbi_first_emission_missing(log_init, log_trans, log_emit, obs):
 
 MUTANTS += [
     Mutant("decode.beam_search", "keeps every candidate tied at the cut-off", beam_keeps_every_cutoff_tie,
-           oracle="algorithm:every-tie-break"),
+           oracle="property:every-tie-break"),
     Mutant("decode.beam_search", "score without log_init of the first token", beam_score_without_init),
     Mutant("decode.beam_search", "returns the worst kept sequence", beam_returns_worst_kept),
     Mutant("decode.beam_search", "multiplies log-probs", beam_multiplies_log_probs),

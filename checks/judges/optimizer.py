@@ -1,0 +1,71 @@
+"""Judge-time code (optim): custom comparisons and property oracles, numpy/scipy only (no torch, SymPy or Hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from checks.core.compare import Tol, Verdict, assert_array_close, fail
+
+
+def _abs(x):
+    return np.abs(np.asarray(x, dtype=np.float64))
+
+
+def _scale_sgd(theta, grad, lr):
+    return (_abs(theta) + lr * _abs(grad),)
+
+
+def _scale_momentum(theta, grad, m, lr, beta):
+    mm = beta * _abs(m) + lr * _abs(grad)
+    return _abs(theta) + mm, mm
+
+
+def _scale_nag(theta, grad_fn, m, lr, beta):
+    mm = beta * _abs(m) + lr * grad_fn.grad_scale(_abs(theta) + beta * _abs(m))
+    return _abs(theta) + mm, mm
+
+
+def _scale_adaptive(theta, grad, s_new, s_terms, lr, eps):
+    """s_terms bounds the terms of the new s; the step's terms are lr |g| / (sqrt(s_new) + eps)."""
+    return _abs(theta) + lr * _abs(grad) / (np.sqrt(s_new) + eps), s_terms
+
+
+def _scale_adagrad(theta, grad, s, lr, eps):
+    s2 = _abs(s) + _abs(grad) ** 2
+    return _scale_adaptive(theta, grad, s2, s2, lr, eps)
+
+
+def _scale_rmsprop(theta, grad, s, lr, beta, eps):
+    # |s|, not beta|s|: the lerp form s + (1-beta)(g^2 - s) rounds at ulp(s) (beta may be 0)
+    s2, g2 = beta * _abs(s) + (1 - beta) * _abs(grad) ** 2, (1 - beta) * _abs(grad) ** 2
+    return _scale_adaptive(theta, grad, s2, _abs(s) + g2, lr, eps)
+
+
+def _scale_adam(theta, grad, m, s, t, lr, beta1, beta2, eps):
+    # |m|, not beta1|m|: torch's lerp form m + (1-beta1)(g-m) rounds at ulp(m) (beta1 may be ~0)
+    mm = _abs(m) + (1 - beta1) * _abs(grad)
+    g2 = (1 - beta2) * _abs(grad) ** 2
+    s2 = beta2 * _abs(s) + g2
+    step = lr * (mm / (1 - beta1 ** t)) / (np.sqrt(s2 / (1 - beta2 ** t)) + eps)
+    return _abs(theta) + step, mm, _abs(s) + g2
+
+
+def scaled_compare(outputs, scales):
+    """|actual - expected| <= atol + rtol (|expected| + scale) per element, scale = ``scales(*case.args)``."""
+
+    def compare(case, actual, expected, tol, fn):
+        __tracebackhide__ = True
+        acts = actual if len(outputs) > 1 else (actual,)
+        exps = expected if len(outputs) > 1 else (expected,)
+        for name, a, e, sc in zip(outputs, acts, exps, scales(*case.args)):
+            a, e = np.asarray(a, dtype=np.float64), np.asarray(e, dtype=np.float64)
+            sc = np.broadcast_to(np.asarray(sc, dtype=np.float64), e.shape)
+            with np.errstate(all="ignore"):
+                bad = ~(np.abs(a - e) <= tol.atol + tol.rtol * (np.abs(e) + sc))
+            if bad.any():
+                where = f"{fn} -> {name}"
+                # the elements out of the scaled bound, with the smallest slack they were allowed: fails for sure
+                assert_array_close(a, e, Tol(rtol=tol.rtol, atol=tol.atol + tol.rtol * float(np.min(sc[bad]))), where, mask=bad)
+                fail(Verdict.MISMATCH, f"{where}: values are not close (scaled tolerance)")
+
+    return compare
