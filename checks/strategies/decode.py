@@ -29,13 +29,19 @@ def _table(draw, shape, regime, rng):
         z = rng.uniform(-3, 3, size=shape) if draw(st.booleans()) else rng.choice([0.0, 1.0, 2.0], size=shape)
         m = z.max(axis=-1, keepdims=True)
         return z - (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))
+    if regime == "near-deterministic":  # probabilities 1e-22..1e-304 next to ~1: log(p + eps) decodes elsewhere
+        t = rng.uniform(-700.0, -50.0, size=shape)
+        for row in t.reshape(-1, shape[-1]):  # half the rows have one near-certain entry, the others none
+            if rng.random() < 0.5:
+                row[rng.integers(shape[-1])] = -rng.uniform(0.0, 1e-12)
+        return t
     if regime == "trap" and len(shape) == 1:  # first tokens nearly tied: a pruned one may have been the best
         return rng.uniform(-0.3, 0.0, size=shape)
     return rng.uniform(-5.0, 0.0, size=shape)  # "random", and the transitions of "trap"
 
 
-REGIMES = ("trap", "rich pool", "random", "normalized", "pool", "uniform")
-PRUNING_REGIMES = ("trap", "random", "trap", "random", "rich pool", "normalized")  # where a wrong beam search ends elsewhere
+REGIMES = ("trap", "rich pool", "random", "normalized", "pool", "uniform", "near-deterministic")
+PRUNING_REGIMES = ("trap", "random", "trap", "random", "rich pool", "normalized", "near-deterministic")  # where a wrong beam search ends elsewhere
 
 
 def _rng(draw):

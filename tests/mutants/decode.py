@@ -215,3 +215,43 @@ MUTANTS += [
     Mutant("decode.viterbi", "back-pointers shifted by one step", viterbi_backpointers_shifted),
     Mutant("decode.viterbi", "first emission missing", viterbi_first_emission_missing),
 ]
+
+
+# ---------------------------------------------------------------- near-deterministic models (issue 12)
+
+_EPS = np.finfo(np.float64).eps
+
+
+def _eps_logs(*tables):
+    """log(p + eps): the probabilities of public numpy decoders, floored at ~2.2e-16."""
+    return [np.log(np.exp(np.asarray(t, dtype=np.float64)) + _EPS) for t in tables]
+
+
+def viterbi_log_p_plus_eps(log_init, log_trans, log_emit, obs):
+    """Decodes on log(p + eps) (a real bug of public numpy code): every probability below ~2e-16 counts as
+    2.2e-16, so on near-deterministic models the path is wrong. The score is the path's exact log-prob."""
+    li, lt, le = _eps_logs(log_init, log_trans, log_emit)
+    path, _ = R.viterbi(li, lt, le, obs)
+    o = [int(v) for v in obs]
+    a, t, e = (np.asarray(x, dtype=np.float64) for x in (log_init, log_trans, log_emit))
+    return path, float(a[path[0]] + sum(t[p, q] for p, q in zip(path, path[1:])) + sum(e[s, x] for s, x in zip(path, o)))
+
+
+def viterbi_log_p_plus_eps_own_score(log_init, log_trans, log_emit, obs):
+    """The same bug, reporting the score it computed (in log(p + eps))."""
+    return R.viterbi(*_eps_logs(log_init, log_trans, log_emit), obs)
+
+
+def beam_log_p_plus_eps(log_init, log_trans, length, beam):
+    """Beam search on log(p + eps); the score is the sequence's exact log-prob."""
+    li, lt = _eps_logs(log_init, log_trans)
+    seq, _ = R.beam_search(li, lt, length, beam)
+    a, t = np.asarray(log_init, dtype=np.float64), np.asarray(log_trans, dtype=np.float64)
+    return seq, float(a[seq[0]] + sum(t[p, q] for p, q in zip(seq, seq[1:])))
+
+
+MUTANTS += [
+    Mutant("decode.viterbi", "decodes log(p + eps): tiny probabilities floored at 2.2e-16", viterbi_log_p_plus_eps),
+    Mutant("decode.viterbi", "log(p + eps), its own score", viterbi_log_p_plus_eps_own_score),
+    Mutant("decode.beam_search", "decodes log(p + eps): tiny probabilities floored at 2.2e-16", beam_log_p_plus_eps),
+]
