@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from checks.oracles.hsoftmax import _heap_huffman, _paths_of
+from checks.judges.huffman import _heap_huffman
+from checks.oracles.hsoftmax import _paths_of
 from checks.strategies import Case, array, st
 
 FREQ_REGIMES = ("counts with ties", "near-uniform", "random", "near-uniform", "all equal", "dyadic", "skewed", "spread")

@@ -255,3 +255,19 @@ MUTANTS += [
     Mutant("decode.viterbi", "log(p + eps), its own score", viterbi_log_p_plus_eps_own_score),
     Mutant("decode.beam_search", "decodes log(p + eps): tiny probabilities floored at 2.2e-16", beam_log_p_plus_eps),
 ]
+
+
+def beam_probability_space(log_init, log_trans, length, beam):
+    """Ranks by products of probabilities (reports the sequence's log-prob): exact on moderate models, but
+    products of 1e-300 probabilities underflow to 0 and tie, so near-deterministic models end elsewhere.
+    (tests/variants/decode.py lists it as a correct variant: true only for log-probs above ~-350.)"""
+    P0, PT = np.exp(log_init), np.exp(log_trans)
+    V = np.asarray(log_init).size
+    beams = sorted([([v], P0[v]) for v in range(V)], key=lambda c: -c[1])[:beam]
+    for _ in range(length - 1):
+        beams = sorted([(s + [v], p * PT[s[-1], v]) for s, p in beams for v in range(V)], key=lambda c: -c[1])[:beam]
+    s = beams[0][0]
+    return s, float(log_init[s[0]] + sum(log_trans[a, b] for a, b in zip(s, s[1:])))
+
+
+MUTANTS += [Mutant("decode.beam_search", "ranks by products of probabilities (underflow)", beam_probability_space)]

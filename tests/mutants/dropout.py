@@ -81,3 +81,18 @@ MUTANTS += [
     Mutant("dropout.dropout_eval", "inverted eval divides by p_keep", eval_inverted_divides),
     Mutant("dropout.dropout_backward", "standard backward scaled by p_keep", backward_standard_scaled),
 ]
+
+
+# ---------------------------------------------------------------- tiny p_keep (issue 12)
+
+
+def dropout_train_via_drop_rate(x, mask, p_keep, inverted):
+    """Through the drop rate and back: x / (1 - (1 - p_keep)), which loses p_keep's low bits when it is small."""
+    p_drop = 1.0 - p_keep
+    y = np.asarray(x, dtype=np.float64) * np.asarray(mask, dtype=np.float64)
+    return y / (1.0 - p_drop) if inverted else y
+
+
+MUTANTS += [
+    Mutant("dropout.dropout_train", "divides by 1 - (1 - p_keep) (via the drop rate)", dropout_train_via_drop_rate),
+]
