@@ -1,10 +1,12 @@
 """The audit of the course notes: ``formulacheck audit``.
 
 Every formula and quantitative claim of the four notes files has an
-:class:`~checks.audit.model.AuditEntry` in one of the entry modules
-(``notes001`` .. ``notes004``; ``lstm1997`` holds the original 1997 LSTM the
-003 entries need). :func:`all_entries` collects them; :func:`run` computes
-every verdict (see :mod:`checks.audit.model`).
+:class:`~checks.audit.model.AuditEntry` in one of the entry modules of
+:mod:`checks.audit.notes`, one per section (or group of small sections) of a
+notes file (:data:`MODULES`, in the order of the notes; shared helpers in
+:mod:`checks.audit.common`, and :mod:`checks.audit.lstm1997` holds the original
+1997 LSTM the 003 entries need). :func:`all_entries` collects them;
+:func:`run` computes every verdict (see :mod:`checks.audit.model`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,26 @@ import importlib
 
 from checks.audit.model import FILES, VERDICTS, AuditEntry, AuditResult, evaluate
 
-MODULES = ("notes001", "notes002", "notes003", "notes004")
+#: the entry modules of :mod:`checks.audit.notes`, in the order of the report
+MODULES = (
+    "n001_a6_1_2_conv_max",
+    "n001_a6_3_lstm_gradient",
+    "n001_a6_4_complexity",
+    "n002_s1_lstm_gru",
+    "n002_s3_vanishing_gradients",
+    "n002_s4_dropout_batchnorm",
+    "n002_s5_s6_resnet_pooling",
+    "n002_s7a_optim_gd_momentum_nag",
+    "n002_s7b_optim_adagrad_rmsprop_adam",
+    "n002_s7c_logistic_regression",
+    "n002_s7d_softmax_rnn_backward",
+    "n002_s8_s9_beam_hsoftmax",
+    "n003_s5_1_5_truncated_backprop",
+    "n003_s5_6_complexity",
+    "n004_sigmoid_init_residual",
+    "n004_norm_dropout",
+    "n004_clip_attention_rnn_gru",
+)
 
 __all__ = ["FILES", "VERDICTS", "AuditEntry", "AuditResult", "evaluate", "all_entries", "select", "run"]
 
@@ -22,12 +43,7 @@ def all_entries() -> list[AuditEntry]:
     out: list[AuditEntry] = []
     seen: set[str] = set()
     for m in MODULES:
-        try:
-            mod = importlib.import_module(f"checks.audit.{m}")
-        except ModuleNotFoundError as e:
-            if e.name == f"checks.audit.{m}":
-                continue
-            raise
+        mod = importlib.import_module(f"checks.audit.notes.{m}")
         for e in mod.ENTRIES:
             if e.id in seen:
                 raise ValueError(f"audit entry id {e.id!r} is defined twice")

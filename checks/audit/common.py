@@ -1,5 +1,6 @@
-"""Helpers shared by the audit's entry modules: truths from the reference,
-small strategies, torch helpers, FLOP measurement and power-law fits."""
+"""Helpers shared by the audit's entry modules (:mod:`checks.audit.notes`): truths
+from the reference, tolerances, small strategies, one torch.optim step, FLOP
+measurement and power-law fits."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from checks.audit.model import Tol, Truth, Unavailable
-from checks.strategies import Case, array, reals, st
+from checks.strategies import Case, array, st
 from checks.oracles.torchlib import N, T, torch
 
 
@@ -38,19 +39,13 @@ def ref(name: str, adapt: Callable[[Callable], Callable] | None = None, label: s
     return Truth(label or f"reference.{name}", fn)
 
 
-def truth(name: str) -> Callable[[Callable], Truth]:
-    """Decorator: ``@truth("torch autograd") def f(...)`` -> a :class:`Truth`."""
-
-    def deco(fn: Callable) -> Truth:
-        return Truth(name, fn)
-
-    return deco
-
-
 TIGHT = Tol(rtol=1e-9, atol=1e-11)
 LOOSE = Tol(rtol=1e-6, atol=1e-9)
 EXPONENT = Tol(rtol=0.0, atol=0.1)  # fitted exponents vs claimed ones
 EXACT = Tol(rtol=0.0, atol=0.0)
+
+#: "eps -> 0" where the reference requires eps > 0: sqrt(s + 1e-300) == sqrt(s) in float64 for s > 1e-284
+EPS0 = 1e-300
 
 
 # ------------------------------------------------------------------ math
@@ -68,31 +63,38 @@ def softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def tnp(*arrays, grad=False):
-    return tuple(T(a, grad=grad) for a in arrays)
-
-
 # ------------------------------------------------------------------ strategies
 
 
-def small(lo=-3.0, hi=3.0):
-    return reals(lo, hi)
+def ints(lo: int, hi: int):
+    return st.integers(lo, hi)
 
 
-@st.composite
-def arrays(draw, *shapes, lo=-3.0, hi=3.0):
-    return tuple(draw(array(s, lo, hi)) for s in shapes)
+def vec(d: int, lo: float = -3.0, hi: float = 3.0):
+    """A float64 vector of length ``d`` with entries in [lo, hi]."""
+    return array((d,), lo, hi)
 
 
-def cases(builder: Callable) -> Callable[[], Any]:
-    """``builder(draw) -> tuple of args`` -> a zero-arg strategy factory of Case."""
+def vector_cases(lo: float, hi: float) -> Callable[[], Any]:
+    """A zero-arg strategy factory of ``Case((x,))``, x a vector of length 1..4 in [lo, hi]."""
+    return lambda: array(st.tuples(ints(1, 4)), lo, hi).map(lambda x: Case((x,)))
 
-    @st.composite
-    def strat(draw):
-        out = builder(draw)
-        return out if isinstance(out, Case) else Case(tuple(out))
 
-    return lambda: strat()
+# ------------------------------------------------------------------ torch.optim
+
+
+def torch_opt(cls: str, theta, grad, state: dict | None = None, **kw):
+    """One step of torch.optim.<cls> from the given state; returns (theta, state as numpy)."""
+    tch = torch()
+    p = tch.nn.Parameter(T(theta))
+    opt = getattr(tch.optim, cls)([p], **kw)
+    if state:
+        st_ = opt.state[p]
+        for k, v in state.items():
+            st_[k] = tch.tensor(float(v)) if k == "step" else T(v)
+    p.grad = T(grad)
+    opt.step()
+    return N(p), {k: (N(v) if hasattr(v, "detach") and v.dim() > 0 else v) for k, v in opt.state[p].items() if k != "step"}
 
 
 # ------------------------------------------------------------------ FLOPs
@@ -130,23 +132,3 @@ def sweep(cost: Callable[..., float], grid: dict[str, list[int]], fixed: dict[st
     for p in pts:
         out.append((p, float(cost(**p, **(fixed or {})))))
     return out
-
-
-def grad_of(f_t: Callable, *arrays_, wrt: int | tuple = 0, upstream=None):
-    """autograd: gradient(s) of sum(upstream * f(*tensors)) w.r.t. the chosen arguments."""
-    tt = [T(a, grad=True) for a in arrays_]
-    out = f_t(*tt)
-    up = T(upstream) if upstream is not None else torch().ones_like(out)
-    (out * up).sum().backward()
-    if isinstance(wrt, int):
-        return N(tt[wrt].grad)
-    return tuple(N(tt[i].grad) for i in wrt)
-
-
-def jacobian(f_t: Callable, x, *rest) -> np.ndarray:
-    """d f(x, *rest) / d x (torch.autograd.functional.jacobian), numpy."""
-    tch = torch()
-    xs = T(x)
-    others = [T(r) for r in rest]
-    J = tch.autograd.functional.jacobian(lambda a: f_t(a, *others), xs)
-    return N(J)

@@ -139,11 +139,11 @@ def test_max_gradient_erratum_shrinks_to_a_tie_and_one_maximiser_is_verified():
 
 
 def test_eq26_with_the_cell_index_restored_is_verified():
-    from checks.audit import notes003
+    from checks.audit.notes import n003_s5_1_5_truncated_backprop as n003
 
     e = _entry("003.eq26_delta_w_in")
     assert evaluate(e, PROFILE).verdict == "erratum"
-    assert evaluate(e.replace(as_written=lambda p, x, t: notes003._eq24(p, x, t)["W_in"]), PROFILE).verdict == "verified"
+    assert evaluate(e.replace(as_written=lambda p, x, t: n003._eq24(p, x, t)["W_in"]), PROFILE).verdict == "verified"
 
 
 def test_bn_gamma_beta_with_variance_gamma_squared_is_verified():
@@ -153,7 +153,7 @@ def test_bn_gamma_beta_with_variance_gamma_squared_is_verified():
 
 def test_a_false_claim_of_complexity_made_true_is_verified():
     e = _entry("002.9.hs_average_path")
-    from checks.audit.notes002 import _avg_path_truth
+    from checks.audit.notes.n002_s8_s9_beam_hsoftmax import _avg_path_truth
 
     assert evaluate(e.replace(as_written=_avg_path_truth), PROFILE).verdict == "verified"
 
@@ -170,13 +170,13 @@ def test_sgd_with_the_wrong_sign_is_an_erratum():
 
 def test_rtrl_recursion_without_the_accumulation_is_an_erratum():
     from checks.audit import lstm1997 as L
-    from checks.audit import notes003
+    from checks.audit.notes import n003_s5_1_5_truncated_backprop as n003
 
     e = _entry("003.eq25_rtrl_in")
     assert evaluate(e, PROFILE).verdict == "verified"
 
     def last_step_only(p, x, t):  # forgets the ∂s(t-1)/∂w term of (25)
-        return notes003._rtrl(p, x[-1:], "in") if x.shape[0] == 1 else notes003._rtrl(p, x, "in") - notes003._rtrl(p, x[:-1], "in")
+        return n003._rtrl(p, x[-1:], "in") if x.shape[0] == 1 else n003._rtrl(p, x, "in") - n003._rtrl(p, x[:-1], "in")
 
     r = evaluate(e.replace(as_written=last_step_only), PROFILE)
     assert r.verdict == "erratum"
