@@ -86,6 +86,29 @@ def _name_of(fn) -> str:
     return f"{mod}:{qual}"
 
 
+def entry_ref(formula_id: str, what: str) -> dict:
+    """A reference to a registry entry's judge (``what``: "compare" or "oracle:<name>").
+
+    The fallback for judges that are not (yet) module-level functions of checks/judges/:
+    resolving it loads the registry (and with it Hypothesis), so grading such a
+    formula is not torch-, SymPy- and Hypothesis-free.
+    """
+    return {"$": "entry", "formula": formula_id, "what": what}
+
+
+def _resolve_entry(t: dict):
+    from checks import registry
+
+    try:
+        f = registry.get(t["formula"])
+        if t["what"] == "compare":
+            return f.compare
+        return f.oracle(t["what"].split(":", 1)[1]).fn
+    except (KeyError, IndexError) as e:
+        raise VectorsError(f"the vectors file names the judge of {t.get('formula')!r} ({t.get('what')!r}), which this "
+                           f"formulacheck does not have ({e}); rebuild the file with this version") from None
+
+
 def resolve(name: str):
     mod, _, qual = name.partition(":")
     if not mod.startswith(REF_PACKAGES) or not qual:
@@ -168,6 +191,8 @@ class _Reader:
             if cls is None:
                 raise VectorsError(f"unknown grad_fn type {t['type']!r} in the vectors file")
             return cls(**{k: self.dec(x) for k, x in t["v"].items()})
+        if tag == "entry":
+            return _resolve_entry(t)
         if tag == "ref":
             fn = resolve(t["fn"])
             kw = {k: self.dec(x) for k, x in t["kw"].items()}
@@ -240,17 +265,18 @@ def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
         doc = {
             "id": f.id, "fn_name": f.fn_name, "outputs": list(f.outputs), "tol": [f.tol.rtol, f.tol.atol],
             "points": f.points, "fresh_outputs": f.fresh_outputs,
-            "compare": ref_of(f.compare) if f.compare is not None else None, "examples": f.examples,
+            "compare": _judge_ref(f.compare, f.id, "compare") if f.compare is not None else None,
+            "examples": f.examples,
             "cases": [{"args": w.enc(tuple(c.args)), "kwargs": w.enc(dict(c.kwargs)), "size": s, "magnitude": g}
                       for c, (s, g) in zip(f.cases, f.sizes)],
             "oracles": [{"name": o.name, "kind": o.kind, "tol": None if o.tol is None else [o.tol.rtol, o.tol.atol],
-                         "fn": ref_of(o.fn) if o.kind == "property" else None,
+                         "fn": _judge_ref(o.fn, f.id, f"oracle:{o.name}") if o.kind == "property" else None,
                          "cases": o.cases, "expected": [w.enc(e) for e in o.expected]} for o in f.oracles],
         }
-        if doc["compare"] is not None:
+        if doc["compare"] is not None and "kw" in doc["compare"]:
             doc["compare"]["kw"] = {k: w.enc(x) for k, x in doc["compare"]["kw"].items()}
         for o, od in zip(f.oracles, doc["oracles"]):
-            if od["fn"] is not None:
+            if od["fn"] is not None and "kw" in od["fn"]:
                 od["fn"]["kw"] = {k: w.enc(x) for k, x in od["fn"]["kw"].items()}
         members.append((f"formulas/{f.id}.json", json.dumps(doc, sort_keys=True, allow_nan=False).encode()))
         m["formulas"][f.id] = {"examples": f.examples, "cases": len(f.cases), "oracles": [o.name for o in f.oracles]}
@@ -267,6 +293,13 @@ def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
     with open(path, "wb") as fh:
         fh.write(data)
     return hashlib.sha256(data).hexdigest()
+
+
+def _judge_ref(fn, formula_id: str, what: str) -> dict:
+    try:
+        return ref_of(fn)
+    except VectorsError:
+        return entry_ref(formula_id, what)
 
 
 def read_manifest(path: str) -> tuple[dict, str]:
