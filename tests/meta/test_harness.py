@@ -206,7 +206,7 @@ def test_cli_list_json_and_verify(tmp_path):
         assert {"id", "source", "oracles", "points"} <= i.keys()
         assert set(i["oracles"]) <= {"torch", "sympy", "property", "brute-force", "algorithm"} and i["oracles"]
     bad = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "nope"], capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 2 and "--group 'nope': no such group" in bad.stdout
+    assert bad.returncode == 2 and "--group 'nope': no such group" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
     wrong = tmp_path / "wrong.py"
     wrong.write_text("import numpy as np\ndef conv1x1(x, w, b):\n    return np.einsum('oc,nchw->nohw', w, x)\n")
     r = subprocess.run([sys.executable, "-m", "checks.cli", "verify", "--group", "conv", "--profile", "dev", "--impl", str(wrong)],
