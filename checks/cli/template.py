@@ -15,11 +15,11 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    import importlib.resources as res
+    from checks.registry.template import render_template
 
     if args.out:
         cc.refuse_existing(args.out, "--out", args.force)
-    text = res.files("student").joinpath("template.py").read_text(encoding="utf-8")
+    text = render_template()  # the registry's: student/template.py is this text (tests/meta/test_template.py)
     if args.out:
         cc.write_text(args.out, text, "--out")
         print(f"wrote {cc.name(args.out)}")

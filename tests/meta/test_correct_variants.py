@@ -2,7 +2,7 @@
 
 A check that failed any of them would take points from a correct submission: each variant is judged
 on every oracle of its formula (derandomized ``grade`` profile) and on the grader's own fixed cases
-(``tests.judging.assert_full_marks``). The counterpart of ``tests/test_mutants.py``, which proves the
+(``tests.judging.assert_full_marks``). The counterpart of ``tests/meta/test_mutants.py``, which proves the
 same checks FAIL on realistic wrong implementations.
 """
 

@@ -1,7 +1,7 @@
 """Realistic wrong implementations ("mutants"), one module per contract group.
 
 Each module defines ``MUTANTS``: a list of :class:`Mutant`. The generic test
-``tests/test_mutants.py`` proves each one is caught: the formula's checks,
+``tests/meta/test_mutants.py`` proves each one is caught: the formula's checks,
 run derandomized, FAIL on it (while ``tests/test_formulas.py`` shows the
 reference passes the same checks).
 """

@@ -66,17 +66,6 @@ def beam_latest_ties(log_init, log_trans, length, beam):
     return np.array(seqs[b], dtype=np.int64), np.asarray(scores[b])
 
 
-def beam_probability_space(log_init, log_trans, length, beam):
-    """Ranks by products of probabilities; reports the sequence's log-prob."""
-    P0, PT = np.exp(log_init), np.exp(log_trans)
-    V = log_init.size
-    beams = sorted([([v], P0[v]) for v in range(V)], key=lambda c: -c[1])[:beam]
-    for _ in range(length - 1):
-        beams = sorted([(s + [v], p * PT[s[-1], v]) for s, p in beams for v in range(V)], key=lambda c: -c[1])[:beam]
-    s = beams[0][0]
-    return s, float(log_init[s[0]] + sum(log_trans[a, b] for a, b in zip(s, s[1:])))
-
-
 def viterbi_brute_last(log_init, log_trans, log_emit, obs):
     """Brute force over all paths, the LAST optimal path in lexicographic order."""
     o = [int(v) for v in obs]
@@ -110,7 +99,6 @@ VARIANTS = [
     Variant("decode.beam_search", "a random tie-break order", beam_search_random_ties),
     Variant("decode.beam_search", "heapq.nlargest, a tuple of np.int64", beam_heapq),
     Variant("decode.beam_search", "the latest candidates at a tie, an int64 array, a 0-d score", beam_latest_ties),
-    Variant("decode.beam_search", "products of probabilities", beam_probability_space),
     Variant("decode.viterbi", "brute force, the last optimal path", viterbi_brute_last),
     Variant("decode.viterbi", "a back-pointer table, an int64 array", viterbi_array_path),
 ]

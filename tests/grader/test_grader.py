@@ -25,8 +25,8 @@ from checks.grader.rubric import Limits, Rubric
 from checks.grader import sandbox as gsandbox
 from checks.worker import common as gserve
 
-SUBS = Path(__file__).parent / "submissions"
-TEMPLATE = Path(__file__).parent.parent / "student" / "template.py"
+SUBS = Path(__file__).parent.parent / "submissions"
+TEMPLATE = Path(__file__).parent.parent.parent / "student" / "template.py"
 SMALL_GROUPS = ("activations", "reductions", "softmax", "conv", "hsoftmax")
 # formulas whose wrong versions the tests grade: enough examples to reach their hard regimes
 WRONG = {"wrong_softmax.py": "softmax.softmax", "wrong_sigmoid_backward.py": "activations.sigmoid_backward",
@@ -100,7 +100,7 @@ def test_a_wrong_function_loses_exactly_its_points(full_grader, reference_source
     t = _by_id(res)[fid]
     assert t.score == 0 and t.verdict in ("mismatch", "nan/inf", "property violated")
     fn = registry.get(fid).fn_name
-    assert "Minimal failing input:" in t.feedback and f"{fn}(" in t.feedback, t.feedback
+    assert "Smallest failing input:" in t.feedback and f"{fn}(" in t.feedback, t.feedback
     assert "Expected:" in t.feedback and "Got:" in t.feedback, t.feedback
 
 
@@ -257,7 +257,7 @@ def test_malformed_results(small_grader):
     assert t["activations.tanh_backward"].verdict == "wrong shape or type" and "set" in t["activations.tanh_backward"].reason
     assert t["activations.relu_backward"].verdict == "wrong shape or type"
     assert t["softmax.cross_entropy"].verdict == "wrong shape or type"
-    assert "Minimal failing input:" in t["softmax.softmax"].feedback
+    assert "Smallest failing input:" in t["softmax.softmax"].feedback
 
 
 def test_fake_output_files_are_ignored(tmp_path, monkeypatch):
