@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference.optim as R
@@ -40,6 +40,7 @@ from checks.run.check import local_caller
 from checks.core.gradfns import LogisticGrad, QuadraticGrad, from_spec
 from checks.strategies import array, reals
 from checks.oracles.torchlib import N, T, torch
+from tests.groups._regimes import drawn
 from tests.mutants import optim as M
 
 STEPS = 25
@@ -208,18 +209,9 @@ def test_trajectory_check_can_fail():
 # ---------------------------------------------------------------- the registry's strategies reach the hard regimes
 
 
-def _draws(strategy, n=100):
-    """n derandomized draws of a strategy (no shrinking: cheap and deterministic)."""
-    out = []
-
-    @settings(max_examples=n, derandomize=True, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def collect(case):
-        out.append(case)
-
-    collect()
-    return out
+def _draws(strategy, what, n=100):
+    """n seeded draws of a strategy (checks.run.draw: independent of the other loaded modules)."""
+    return drawn(strategy, n, "optim", what)
 
 
 def test_strategies_draw_the_hard_regimes():
@@ -228,17 +220,17 @@ def test_strategies_draw_the_hard_regimes():
     def tiny(g):
         return 0 < np.abs(g).max() <= 1e-8
 
-    adam = _draws(fo.adam_cases())
+    adam = _draws(fo.adam_cases(), "adam")
     # Adam's genuine first step (t = 1, zero state) with tiny gradients; with beta2 = 0.9999
     assert any(c[4] == 1 and not c[2].any() and not c[3].any() and tiny(c[1]) for c in adam)
     assert any(c[4] == 1 and c[7] == 0.9999 for c in adam)
     assert any(c[4] >= 2 and c[7] >= 0.999 for c in adam)  # where 1-beta vs 1-beta^t shows
-    assert any(tiny(c[1]) for c in _draws(fo.adagrad_cases()))
-    rms = _draws(fo.rmsprop_cases())
+    assert any(tiny(c[1]) for c in _draws(fo.adagrad_cases(), "adagrad"))
+    rms = _draws(fo.rmsprop_cases(), "rmsprop")
     assert any(c[4] == 0.9999 for c in rms) and any(tiny(c[1]) for c in rms)
-    assert any(not c[1].any() for c in _draws(fo.sgd_cases()))
-    assert {c[0].size for c in _draws(fo.momentum_cases())} == {1, 2, 3, 4, 5}
-    nag = _draws(fo.nag_cases())
+    assert any(not c[1].any() for c in _draws(fo.sgd_cases(), "sgd"))
+    assert {c[0].size for c in _draws(fo.momentum_cases(), "momentum")} == {1, 2, 3, 4, 5}
+    nag = _draws(fo.nag_cases(), "nag")
     assert any(isinstance(c[1], LogisticGrad) and c[0].size == 5 for c in nag)
     assert any(isinstance(c[1], QuadraticGrad) and c[4] >= 0.999 and c[2].any() for c in nag)
 

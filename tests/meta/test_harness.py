@@ -11,12 +11,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import find, settings
 
 from checks import registry
 from checks.core.case import Case
 from checks.core.compare import CheckFailure, Verdict
 from checks.core.judge import judge
+from checks.run import draw
 from checks.run.check import check, local_caller
 from checks.run.impl import load_impl
 
@@ -101,24 +101,16 @@ def test_in_place_modification_is_detected():
 # ------------------------------------------------------------------ strategies
 
 
-def _draws(strategy, n=60):
-    out = []
-
-    @settings(max_examples=n, database=None, derandomize=True)
-    def collect(case):
-        out.append(case)
-
-    from hypothesis import given
-
-    given(strategy)(collect)()
-    return out
+def _draws(strategy, *name, n=60):
+    """n seeded draws (checks.run.draw: the same inputs whatever else this process has imported)."""
+    return draw.cases(strategy, n, draw.seed_for(draw.DEFAULT_SEED, "tests", *name))
 
 
 @pytest.mark.parametrize("f", [f for f in registry.all_formulas() if f.group in FIRST_GROUPS], ids=lambda f: f.id)
 def test_strategies_honour_the_contract(f):
     """Inputs are float64/int64, finite, within the stable range; the reference accepts them."""
     for st_fn in [f.strategy] + [o.strategy for o in f.oracles if o.strategy]:
-        for case in _draws(st_fn()):
+        for case in _draws(st_fn(), f.id, "contract"):
             for a in case.args:
                 if isinstance(a, np.ndarray):
                     assert a.dtype in (np.float64, np.int64), (f.id, a.dtype)
@@ -130,10 +122,10 @@ def test_strategies_honour_the_contract(f):
 
 
 def test_labels_are_in_range_and_logistic_targets_binary():
-    for case in _draws(registry.get("softmax.cross_entropy").strategy()):
+    for case in _draws(registry.get("softmax.cross_entropy").strategy(), "softmax.cross_entropy", "labels"):
         z, y = case.args
         assert y.shape == (z.shape[0],) and (0 <= y).all() and (y < z.shape[1]).all()
-    for case in _draws(registry.get("logistic.log_likelihood").strategy()):
+    for case in _draws(registry.get("logistic.log_likelihood").strategy(), "logistic.log_likelihood", "targets"):
         theta, X, y = case.args
         assert X.shape == (y.shape[0], theta.shape[0]) and set(np.unique(y)) <= {0.0, 1.0}
 
@@ -150,7 +142,8 @@ def test_labels_are_in_range_and_logistic_targets_binary():
     ],
 )
 def test_hard_regimes_are_drawn_on_purpose(formula_id, regime):
-    find(registry.get(formula_id).strategy(), regime, settings=settings(max_examples=200, database=None, derandomize=True))
+    cases = _draws(registry.get(formula_id).strategy(), formula_id, "regimes", n=200)
+    assert any(regime(c) for c in cases), f"{formula_id}: the regime never came up in {len(cases)} draws"
 
 
 # ------------------------------------------------------------------ --impl plumbing
