@@ -56,10 +56,13 @@ A grader bug found this way (PID 1 of the sandbox without a filter, see
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import fcntl
 import functools
+import hashlib
 import inspect
+import io
 import json
 import os
 import pwd
@@ -76,6 +79,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +100,7 @@ HONEST = {
     "read_reference": set(), "bypass_guard_reference": set(), "bypass_guard_torch": set(),
     "copy_classmate_cmdline": set(), "copy_classmate_scan": set(), "download_socket": set(),
     "patch_worker_compare": SIG, "forge_fatal_frame": SIG, "forge_late_frames": SIG,
-    "read_cache_memory": set(), "kill_grader": SIG, "daemon_rewrite": SIG, "plant_files": SIG,
+    "read_vectors_memory": set(), "kill_grader": SIG, "daemon_rewrite": SIG, "plant_files": SIG,
     "plant_check": set(), "starve_cpu": SIG, "memory_hog": SIG, "fill_tmp": SIG, "libc_syscalls": SIG,
     "exec_interpreter": set(), "fork_bomb": SIG, "signals_threads": SIG, "huge_reply": set(),
     "tamper_files": SIG, "env_passwd": SIG, "inject_sandbox_init": SIG,
@@ -180,7 +184,7 @@ if supports:
     kw["isolation"] = cfg["isolation"]
 t0 = time.monotonic()
 try:
-    g = Grader(rub, ids=cfg["ids"], jobs=cfg["jobs"], **kw)
+    g = Grader(rub, vectors=cfg.get("vectors"), ids=cfg["ids"], jobs=cfg["jobs"], **kw)
 except Exception as e:
     if type(e).__name__ != "IsolationError":
         raise
@@ -193,12 +197,12 @@ caps = isolation.detect()
 out = {"supports_isolation": supports, "seconds": time.monotonic() - t0,
        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "results": [],
        "grader": {"euid": os.geteuid(), "root": caps.root, "cgroup": caps.cgroup,
-                  "cache_path": getattr(g, "cache_path", None)}}
+                  "vectors": g.vectors_path, "vectors_sha256": g.vectors.sha256 if g.vectors else None}}
 for r in results:
     out["results"].append({
         "name": r.name, "status": r.status, "message": r.message, "score": r.score, "max_score": r.max_score,
         "output": r.output, "isolation": getattr(r, "isolation", None), "resources": getattr(r, "resources", None),
-        "tests": [{"id": t.id, "score": t.score, "max_score": t.max_score, "verdict": t.verdict,
+        "vectors": getattr(r, "vectors", None), "tests": [{"id": t.id, "score": t.score, "max_score": t.max_score, "verdict": t.verdict,
                    "reason": t.reason, "feedback": t.feedback} for t in r.tests]})
 with open(cfg["out"], "w") as fh:
     json.dump(out, fh)
@@ -214,7 +218,7 @@ class Batch:
     maxrss_kb: int = 0
     supports_isolation: bool = False
     report: dict = field(default_factory=dict)   # the hostile file's "FCH key=value" lines
-    grader: dict = field(default_factory=dict)   # the grading process: euid, root, cgroup, cache_path (DRIVER)
+    grader: dict = field(default_factory=dict)   # the grading process: euid, root, cgroup, vectors (DRIVER)
 
     def say(self) -> str:
         h = self.hostile
@@ -234,9 +238,8 @@ def parse_report(output: str) -> dict:
     return rep
 
 
-def _env(cache_dir: str) -> dict:
+def _env() -> dict:
     env = dict(os.environ)
-    env["FORMULACHECK_CACHE_DIR"] = cache_dir
     env[CANARY[0]] = CANARY[1]
     env["PYTHONPATH"] = str(ROOT)  # the tree under test, whatever the venv has installed
     return env
@@ -522,22 +525,19 @@ class Env:
     namespace where this uid is USER_UID: the grader's non-root path) or "realuser" (as the
     unprivileged uid ``realuid``; its folders then live under /tmp, owned by it)."""
 
-    def __init__(self, tmp_path: Path, cache_dir: str, mode: str = "root", realuid: int | None = None):
+    def __init__(self, tmp_path: Path, mode: str = "root", realuid: int | None = None):
         self.tmp = tmp_path
-        self.cache_dir = cache_dir
         self.mode = mode
         self.realuid = realuid
         self.batch = Path(tempfile.mkdtemp(prefix=f"{MARK}-batch-", dir="/tmp"))
         os.chmod(self.batch, 0o755)
         self.subst: dict[str, str] = {}
         self.namespaces: list[int] = []     # "user": descriptors of the grading runs' user namespaces
-        self.cache_in_home = False          # not "root": the preparation cache in ~/.cache/formulacheck
         self.sampler: Sampler | None = None  # not "root": the last run's numbers
         self.work = tmp_path                # the runs' configs, outputs, $HOME, $TMPDIR
         if mode == "realuser":
             # out of pytest's 0700 folders; "pytest" in the name: a live run is no other test's stray
             self.work = Path(tempfile.mkdtemp(prefix=f"{MARK}-batch-pytest-realuser-", dir="/tmp"))
-            self.cache_dir = str(self.work / "cache")
         self.home, self.tmpdir = self.work / "home", self.work / "tmpdir"
         if mode != "root":
             self.home.mkdir()
@@ -549,13 +549,10 @@ class Env:
 
     def run(self, argv: list[str], bound: float, cwd: str) -> tuple[int, str, float]:
         """``argv`` (a grading process) in this test's mode."""
-        env = _env(self.cache_dir)
+        env = _env()
         if self.mode == "root":
             return _run_bounded(argv, env, bound, cwd)
         env.update(HOME=str(self.home), TMPDIR=str(self.tmpdir))
-        env.pop("XDG_CACHE_HOME", None)
-        if self.cache_in_home:
-            env.pop("FORMULACHECK_CACHE_DIR")
         if self.mode == "user":
             fresh: list[int] = []
             self.sampler = Sampler(roots=fresh)
@@ -580,11 +577,12 @@ class Env:
         return self.put(f"{stem}.py", (HOSTILE / f"{stem}.py").read_text())
 
     def grade(self, files: list[str], hostile: str, neighbour: str, *, ids=ACTIVATIONS, jobs=2, timeout=3.0,
-              import_timeout=5.0, examples=5, examples_by_id=None, bound=60.0) -> Batch:
+              import_timeout=5.0, examples=5, examples_by_id=None, bound=60.0, vectors: str | None = None) -> Batch:
+        """Grade ``files`` in one batch; ``vectors``: the vectors file (None: the package's public one)."""
         cfg_path, out_path = self.work / f"cfg-{time.monotonic_ns()}.json", self.work / f"out-{time.monotonic_ns()}.json"
         cfg_path.write_text(json.dumps({"ids": ids, "jobs": jobs, "timeout": timeout, "import_timeout": import_timeout,
                                         "examples": examples, "examples_by_id": examples_by_id or {},
-                                        "isolation": LEVEL, "out": str(out_path)}))
+                                        "isolation": LEVEL, "vectors": vectors, "out": str(out_path)}))
         os.chmod(cfg_path, 0o644)
         rc, out, secs = self.run([sys.executable, "-c", DRIVER, str(cfg_path), f"{MARK}-driver", *files],
                                  bound, str(ROOT))
@@ -607,12 +605,6 @@ class Env:
         for fd in self.namespaces:
             os.close(fd)
         self.namespaces = []
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> str:
-    """One private preparation cache for the module (the batches share their cases)."""
-    return str(tmp_path_factory.mktemp("fc-cache") / "cache")
 
 
 @pytest.fixture
@@ -804,10 +796,10 @@ class Leftovers:
 
 
 @pytest.fixture
-def env(request, tmp_path, cache_dir, mode):
+def env(request, tmp_path, mode):
     left = Leftovers()
     realuid = request.getfixturevalue("realuser") if mode == "realuser" else None
-    e = Env(tmp_path, cache_dir, mode, realuid)
+    e = Env(tmp_path, mode, realuid)
     e.leftovers = left
     left.env = e
     t0 = time.monotonic()
@@ -940,21 +932,96 @@ def test_no_download_and_no_network(env):
     check_batch(b, env)
 
 
-@pytest.mark.parametrize("mode,cache_at", [("root", "env"), ("user", "env"), ("user", "home")], indirect=["mode"])
-def test_no_expected_answers_from_the_cache_or_the_graders_memory(env, cache_at):
-    """The preparation cache ($FORMULACHECK_CACHE_DIR, or the user's ~/.cache/formulacheck), its real
-    path given to the attack, and the memory of the processes above the submission are out of reach."""
-    env.cache_in_home = cache_at == "home"
-    where = str(env.home / ".cache" / "formulacheck") if env.cache_in_home else env.cache_dir
-    env.subst["__FC_CACHE_DIRS__"] = where
-    b = grade_one(env, "read_cache_memory")
+HIDDEN_SEED = 730_211_977  # the hidden file of these tests (any seed but the public one)
+
+
+@pytest.fixture(scope="module")
+def hidden_vectors(tmp_path_factory) -> str:
+    """A small HIDDEN vectors file of ACTIVATIONS (5 examples each), built once per module with the CLI
+    (``formulacheck vectors build --seed``) in a separate process (torch stays out of pytest)."""
+    d = tmp_path_factory.mktemp("fc-hidden-vectors")
+    (d / "rubric.toml").write_text("[examples]\ndefault = 5\n")
+    out = d / "hidden.zip"
+    argv = [sys.executable, "-c", CLI, "vectors", "build", "--out", str(out), "--seed", str(HIDDEN_SEED),
+            "--rubric", str(d / "rubric.toml"), *(a for fid in ACTIVATIONS for a in ("--id", fid))]
+    r = subprocess.run(argv, capture_output=True, text=True, env=_env(), cwd=str(d), timeout=180)
+    assert r.returncode == 0 and out.exists(), f"could not build the hidden vectors file:\n{r.stdout}{r.stderr}"
+    return str(out)
+
+
+def attack_control(source: str) -> tuple[dict, dict]:
+    """Part 1 of read_vectors_memory (its definitions, then ``_load_vectors()``) run in THIS process,
+    outside any sandbox: (its FCH report, its namespace). Part 2 (the memory of the ancestors) is not run."""
+    tree = ast.parse(source)
+    tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign))]
+    ns: dict = {"__name__": f"{MARK}_control"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(tree, "read_vectors_memory.py", "exec"), ns)
+        ns["_load_vectors"]()
+    return parse_report(out.getvalue()), ns
+
+
+def _same_answer(got, exp) -> bool:
+    if isinstance(exp, (tuple, list)):
+        return type(got) is type(exp) and len(got) == len(exp) and all(map(_same_answer, got, exp))
+    return (type(got) is type(exp) and np.shape(got) == np.shape(exp)
+            and np.array_equal(np.asarray(got), np.asarray(exp), equal_nan=True))
+
+
+@pytest.mark.parametrize("mode,where", [("root", "tmp"), ("user", "tmp"), ("user", "home")], indirect=["mode"])
+def test_no_expected_answers_from_the_vectors_file_or_the_graders_memory(env, where, hidden_vectors, request):
+    """The instructor's HIDDEN vectors file (0600, owned by the grading user, in /tmp or in the grader's
+    $HOME; its real path written into the attack, and given to the grader as ``vectors``) and the memory
+    of the processes above the submission are out of reach.
+
+    Control: the same attack code run here, outside the sandbox, on the same file finds the answer of
+    every case (so inside the sandbox it had a real target). Memory: inside the sandbox's PID namespace
+    the runner's parent is PID 1 (the supervisor), so the attack sees no ancestor to read (recorded:
+    ``memory_reads_tried``); whatever it tries must fail."""
+    from checks.core import vecfile
+
+    place = env.home if where == "home" else Path(tempfile.mkdtemp(prefix=f"{MARK}-batch-vectors-", dir="/tmp"))
+    owner = env.realuid if env.realuid is not None else os.getuid()  # the user that runs the grader
+    try:
+        os.chmod(place, 0o755)
+        path = place / "hidden.zip"
+        shutil.copyfile(hidden_vectors, path)
+        os.chown(path, owner, owner)
+        os.chmod(path, 0o600)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        hidden = vecfile.read(str(path))
+        assert hidden.manifest["visibility"] == "hidden" and set(hidden.formulas) == set(ACTIVATIONS), hidden.manifest
+        env.subst["__FC_VECTORS__"] = str(path)
+        source = (HOSTILE / "read_vectors_memory.py").read_text().replace("__FC_VECTORS__", str(path))
+        ctl, ns = attack_control(source)
+        assert int(ctl.get("vectors_files_read", "0")) >= 1, f"the attack cannot read the file even outside: {ctl}"
+        looked = missed = 0
+        for fv in hidden.formulas.values():
+            f = ns["_make"](fv.fn_name)
+            for o in fv.oracles:
+                for i, exp in zip(o.cases, o.expected):
+                    c = fv.cases[i]
+                    try:
+                        ok = _same_answer(f(*c.args, **c.kwargs), exp)
+                    except KeyError:
+                        ok = False
+                    looked, missed = looked + 1, missed + (not ok)
+        assert looked and not missed, f"outside the sandbox the attack's lookup missed {missed} of {looked} answers"
+        b = grade_one(env, "read_vectors_memory", vectors=str(path))
+    finally:
+        if where == "tmp":
+            shutil.rmtree(place, ignore_errors=True)
     rep = b.report
-    assert b.grader.get("cache_path") == where, f"the grader used the cache {b.grader.get('cache_path')!r}, not {where!r}"
-    cached = sorted(Path(where).glob("activations.*.pkl"))
-    assert cached, f"no cached answers in {where}: the attack had no target"
-    assert rep.get("cache_files_read") in ("0", None), f"the preparation cache was read\n{b.say()}"
-    ok = {k: v for k, v in rep.items() if k.split("_")[0] in ("maps", "proc", "process", "ptrace") and v.startswith("ok")}
+    assert (b.grader.get("vectors"), b.grader.get("vectors_sha256")) == (str(path), sha), b.grader
+    graded_with = {r["name"]: r["vectors"] for r in (b.hostile, b.neighbour)}
+    assert set(graded_with.values()) == {sha}, f"not graded against the hidden file {sha[:16]}: {graded_with}"
+    assert rep.get("vectors_files_read") == "0", f"the hidden vectors file was read\n{b.say()}"
+    peeks = {k: v for k, v in rep.items() if k.split("_")[0] in ("maps", "proc", "process", "ptrace")}
+    ok = {k: v for k, v in peeks.items() if not v.startswith("failed")}
     assert not ok, f"the grader's memory was readable: {ok}\n{b.say()}"
+    note(request, control_answers=looked, vectors_candidates=rep.get("vectors_candidates"),
+         vectors_seen=rep.get("vectors_seen"), memory_reads_tried=len(peeks))
     check_batch(b, env)
 
 
@@ -1152,7 +1219,7 @@ def _cli(env: Env, stem: str, *, jobs: int, wait_after: float) -> tuple[dict, di
     exe = [sys.executable, "-c", CLI]
     argv = [*exe, "grade", str(env.batch), "--out", str(csv_path), "--json-dir", str(json_dir), "--jobs", str(jobs),
             "--group", "activations", "--rubric", str(rubric)]
-    helptext = subprocess.run([*exe, "grade", "--help"], capture_output=True, text=True, env=_env(env.cache_dir)).stdout
+    helptext = subprocess.run([*exe, "grade", "--help"], capture_output=True, text=True, env=_env()).stdout
     supports = "--isolation" in helptext
     if supports:
         argv += ["--isolation", LEVEL]

@@ -19,7 +19,9 @@ the design promises it, one property:
   bpf / perf_event_open / io_uring / userfaultfd refused, no execve (no
   other program, no other interpreter with torch);
 - a private uid (seccomp+uid, uid): the grader's memory (/proc/<pid>/mem),
-  environment (the test's canary) and preparation cache are out of reach;
+  environment (the test's canary) and a hidden vectors file (0600 of the
+  grader's user, in a world-readable folder of /tmp, its path known to the
+  attack) are out of reach;
   the classmate keeps full marks whatever the hostile file does (signals,
   fork bomb, endless threads, 900 MB in /tmp); the batch folder and the
   CLI's outputs cannot be rewritten; nothing of the uid is left after the
@@ -44,6 +46,10 @@ files). Still strict xfails (documented gaps of the lower levels):
 - ``seccomp`` as root with drop_privileges=False: the worker is root, so
   /proc/<grader pid>/mem is readable even though the grader and the zygote are
   now non-dumpable (which protects them from a normal user's worker);
+- ``seccomp`` / ``none`` (no private uid): the submission runs as the grader's
+  own user and reads any file the grader can read: the hidden vectors file
+  (0600) is read and read_vectors_memory gets full marks (docs/grading.md:
+  never grade with a hidden file at these levels);
 - ``seccomp+uid`` / ``uid``: System V IPC objects (and, at ``uid``, user-keyring
   keys) of the private uid outlive the submission: Sandbox.kill sweeps the
   uid's processes and files only; plant_check, graded later in the batch,
@@ -78,6 +84,7 @@ import ast
 import csv
 import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -121,7 +128,7 @@ HONEST = {
     "read_reference": set(), "bypass_guard_reference": set(), "bypass_guard_torch": set(),
     "copy_classmate_cmdline": set(), "copy_classmate_scan": set(), "download_socket": set(),
     "patch_worker_compare": SIG, "forge_fatal_frame": SIG, "forge_late_frames": SIG,
-    "read_cache_memory": set(), "kill_grader": SIG, "daemon_rewrite": SIG, "plant_files": SIG,
+    "read_vectors_memory": set(), "kill_grader": SIG, "daemon_rewrite": SIG, "plant_files": SIG,
     "plant_check": set(), "starve_cpu": SIG, "memory_hog": SIG, "fill_tmp": SIG, "libc_syscalls": SIG,
     "exec_interpreter": set(), "fork_bomb": SIG, "signals_threads": SIG, "huge_reply": set(),
     "tamper_files": SIG, "env_passwd": SIG, "inject_sandbox_init": SIG,
@@ -133,7 +140,7 @@ NEIGHBOUR = "zz_neighbour.py"
 
 #: the batches (each graded once per test run, shared by the tests that read it)
 REACH = ("read_reference", "bypass_guard_reference", "bypass_guard_torch", "copy_classmate_cmdline",
-         "copy_classmate_scan", "download_socket", "exec_interpreter", "libc_syscalls", "read_cache_memory",
+         "copy_classmate_scan", "download_socket", "exec_interpreter", "libc_syscalls", "read_vectors_memory",
          "env_passwd")
 FRAMES = ("patch_worker_compare", "forge_fatal_frame", "forge_late_frames")
 CLASSMATE = ("kill_grader", "fill_tmp", "fork_bomb", "signals_threads", "inject_sandbox_init")
@@ -171,7 +178,7 @@ paths = sys.argv[3:]
 rub = replace(Rubric(), examples_default=cfg["examples"],
               limits=replace(Limits(), timeout=cfg["timeout"], import_timeout=cfg["import_timeout"]))
 t0 = time.monotonic()
-g = Grader(rub, ids=cfg["ids"], jobs=cfg["jobs"], **cfg["layers"])
+g = Grader(rub, vectors=cfg.get("vectors"), ids=cfg["ids"], jobs=cfg["jobs"], **cfg["layers"])
 out = {"level": g.isolation, "results": []}
 with g:
     g._ensure()
@@ -182,7 +189,7 @@ out["seconds"] = time.monotonic() - t0
 for r in results:
     out["results"].append({
         "name": r.name, "status": r.status, "message": r.message, "score": r.score, "max_score": r.max_score,
-        "output": r.output, "isolation": r.isolation,
+        "output": r.output, "isolation": r.isolation, "vectors": r.vectors,
         "tests": [{"id": t.id, "score": t.score, "verdict": t.verdict, "reason": t.reason, "feedback": t.feedback}
                   for t in r.tests]})
 with open(cfg["out"], "w") as fh:
@@ -311,20 +318,20 @@ class Run:
     folder of the batch too: a process whose cwd is under it is the batch's.
     """
 
-    def __init__(self, tmp: Path, cache_dir: str):
+    def __init__(self, tmp: Path, vectors: str | None = None):
         self.tag = secrets.token_hex(3)
         self.mark = f"fclevels{self.tag}"
         self.key16 = 0xFC00 | (int(self.tag[:2], 16) or 1)
         if self.key16 == 0xFC05:
             self.key16 = 0xFCA5
         self.tmp = tmp
-        self.cache_dir = cache_dir
+        self.vectors = vectors  # the vectors file the batch is graded with (None: the package's public one)
         self.batch = Path(tempfile.mkdtemp(prefix=f"{self.mark}-batch-", dir="/tmp"))
         os.chmod(self.batch, 0o755)  # world-readable, like a class folder
         self.gtmp = Path(tempfile.mkdtemp(prefix=f"{self.mark}-tmp-", dir="/tmp"))
         os.chmod(self.gtmp, 0o711)   # the private uids must reach their working folders below it
-        # read_cache_memory is told the real cache path (an attacker who knows the layout)
-        self.subst = {"fchostile": self.mark, "0xFC05": f"0x{self.key16:04X}", "__FC_CACHE_DIRS__": cache_dir}
+        # read_vectors_memory is told the hidden vectors file's real path (an attacker who knows the layout)
+        self.subst = {"fchostile": self.mark, "0xFC05": f"0x{self.key16:04X}", "__FC_VECTORS__": vectors or ""}
         self.uids: set[int] = set()
         self._locks: list = []
 
@@ -343,7 +350,6 @@ class Run:
 
     def env(self) -> dict:
         env = dict(os.environ)
-        env["FORMULACHECK_CACHE_DIR"] = self.cache_dir
         env[CANARY[0]] = CANARY[1]
         env["PYTHONPATH"] = str(ROOT)  # the tree under test, whatever the venv has installed
         env["TMPDIR"] = str(self.gtmp)
@@ -382,7 +388,8 @@ class Run:
         cfg_path, out_path = self.tmp / f"cfg-{n}.json", self.tmp / f"out-{n}.json"
         cfg_path.write_text(json.dumps({"ids": ACTIVATIONS, "jobs": jobs, "timeout": timeout,
                                         "import_timeout": import_timeout, "examples": examples,
-                                        "layers": LAYERS[level], "uids": UIDS, "out": str(out_path)}))
+                                        "layers": LAYERS[level], "uids": UIDS, "vectors": self.vectors,
+                                        "out": str(out_path)}))
         t0 = time.monotonic()
         rc, out = self._run([sys.executable, "-c", DRIVER, str(cfg_path), f"{self.mark}-driver", *files],
                             bound, str(ROOT))
@@ -603,7 +610,8 @@ def _serve_solution(run: Run):
 
 
 def batch_reach(run: Run, level: str) -> Outcome:
-    """Everything that reaches for what a sandbox hides: files, imports, sockets, exec, syscalls, memory, env."""
+    """Everything that reaches for what a sandbox hides: files, imports, sockets, exec, syscalls, memory, env;
+    graded with the hidden vectors file (``run.vectors``)."""
     served, stop = _serve_solution(run)
     try:
         files = [run.put_hostile(s) for s in REACH] + [run.put(NEIGHBOUR, neighbour_source())]
@@ -611,6 +619,8 @@ def batch_reach(run: Run, level: str) -> Outcome:
     finally:
         stop()
     out.extra["served"] = served
+    out.extra["vectors"] = run.vectors
+    out.extra["vectors_sha256"] = hashlib.sha256(Path(run.vectors).read_bytes()).hexdigest() if run.vectors else None
     return out
 
 
@@ -642,12 +652,14 @@ def batch_plant(run: Run, level: str) -> Outcome:
     return run.grade(level, [run.put_hostile("plant_files"), run.put_hostile("plant_check")], jobs=1)
 
 
+#: the batches graded with the hidden vectors file (the others with the package's public one)
+HIDDEN_BATCHES = {"reach"}
 BATCHES = {"reach": batch_reach, "frames": batch_frames, "classmate": batch_classmate, "kill": batch_kill,
            "cli": batch_cli, "plant": batch_plant}
 
 
-def _grade_batch(kind: str, level: str, tmp: Path, cache_dir: str) -> Outcome:
-    run = Run(tmp, cache_dir)
+def _grade_batch(kind: str, level: str, tmp: Path, vectors: str | None) -> Outcome:
+    run = Run(tmp, vectors)
     try:
         out = BATCHES[kind](run, level)
         run.hold_uids()
@@ -666,6 +678,38 @@ def caps():
     return isolation.detect()
 
 
+HIDDEN_SEED = 730_211_977  # the hidden vectors file of these batches (any seed but the public one)
+
+
+@pytest.fixture(scope="session")
+def hidden_vectors():
+    """hidden_vectors() -> the path of a HIDDEN vectors file of ACTIVATIONS (5 examples each), built on first use
+    (``formulacheck vectors build --seed``, a separate process) in a world-readable folder of /tmp, the file 0600
+    of this user (the grader's): what the docs tell an instructor to do below namespaces."""
+    made: list[Path] = []
+
+    def get() -> str:
+        if not made:
+            d = Path(tempfile.mkdtemp(prefix="fclevels-vectors-", dir="/tmp"))
+            made.append(d)
+            os.chmod(d, 0o755)
+            (d / "rubric.toml").write_text("[examples]\ndefault = 5\n")
+            out = d / "hidden.zip"
+            argv = [sys.executable, "-m", "checks.cli", "vectors", "build", "--out", str(out), "--seed", str(HIDDEN_SEED),
+                    "--rubric", str(d / "rubric.toml"), *(a for fid in ACTIVATIONS for a in ("--id", fid))]
+            r = subprocess.run(argv, capture_output=True, text=True, cwd=str(d), timeout=180,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            if r.returncode != 0 or not out.exists():
+                raise BatchDidNotRun(f"could not build the hidden vectors file:\n{r.stdout}{r.stderr}")
+            os.unlink(d / "rubric.toml")
+            os.chmod(out, 0o600)
+        return str(made[0] / "hidden.zip")
+
+    yield get
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory) -> Path:
     """A folder shared by this run's xdist workers (each batch is graded once per run), else the session's own."""
@@ -677,7 +721,7 @@ def shared_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def graded(shared_dir, caps):
+def graded(shared_dir, caps, hidden_vectors):
     """graded(kind, level) -> the Outcome of that batch (graded by the first test that asks, then read back)."""
     memo: dict = {}
 
@@ -694,7 +738,8 @@ def graded(shared_dir, caps):
                 if not path.exists():
                     tmp = shared_dir / f"{key}-tmp"
                     tmp.mkdir(exist_ok=True)
-                    out = _grade_batch(kind, level, tmp, str(shared_dir / "prep-cache"))
+                    vectors = hidden_vectors() if kind in HIDDEN_BATCHES else None
+                    out = _grade_batch(kind, level, tmp, vectors)
                     path.write_text(json.dumps(dataclasses.asdict(out)))
                 memo[key] = Outcome(**json.loads(path.read_text()))
         out = memo[key]
@@ -752,26 +797,24 @@ def test_dangerous_system_calls_are_refused(graded, level):
 
 @pytest.mark.parametrize("level", WITH_SECCOMP)
 def test_other_processes_cannot_be_traced(graded, level):
-    """read_cache_memory: ptrace(PTRACE_ATTACH) and process_vm_readv of the supervisor, zygote and grader fail."""
-    rep = graded("reach", level).rep("read_cache_memory")
+    """read_vectors_memory: ptrace(PTRACE_ATTACH) and process_vm_readv of the supervisor, zygote and grader fail."""
+    rep = graded("reach", level).rep("read_vectors_memory")
     calls = {k: v for k, v in rep.items() if k.startswith(("ptrace_", "process_vm_readv_"))}
     assert len(calls) >= 6 and all(v.startswith("failed") for v in calls.values()), calls
 
 
 _PROC_MEM_AT_SECCOMP = (
-    "grader bug: at the 'seccomp' level (no private uid) the grader and the zygote are dumpable processes of the "
-    "runner's own uid; the runner's filter denies ptrace and process_vm_readv but not "
-    "open('/proc/<grader pid>/mem'), so read_cache_memory reads the grader's memory (its expected answers). "
-    "Checked as a normal user too (uid 65534, the runner's filter loaded: /proc/<parent>/mem read). As root with "
-    "drop_privileges=False the runner also keeps CAP_SYS_PTRACE; a fix needs both: the grader and the zygote "
-    "non-dumpable (PR_SET_DUMPABLE 0) and the runner without capabilities")
+    "documented gap: at the 'seccomp' level as this root machine produces it (drop_privileges=False) the runner is "
+    "root and keeps CAP_SYS_PTRACE; the runner's filter denies ptrace and process_vm_readv but not "
+    "open('/proc/<grader pid>/mem'), and the grader and the zygote being non-dumpable (PR_SET_DUMPABLE 0) does not "
+    "stop a process with CAP_SYS_PTRACE: read_vectors_memory reads the grader's memory (its expected answers)")
 
 
 @pytest.mark.parametrize("level", ["seccomp+uid",
                                    pytest.param("seccomp", marks=pytest.mark.xfail(strict=True, raises=AssertionError,
                                                                                  reason=_PROC_MEM_AT_SECCOMP))])
 def test_the_graders_memory_cannot_be_read_through_proc(graded, level):
-    rep = graded("reach", level).rep("read_cache_memory")
+    rep = graded("reach", level).rep("read_vectors_memory")
     mem = {k: v for k, v in rep.items() if k.startswith("proc_mem_")}
     assert len(mem) >= 3, rep
     assert all(v.startswith("failed") for v in mem.values()), f"/proc/<pid>/mem of the grader's processes was read: {mem}"
@@ -782,19 +825,51 @@ def test_the_graders_memory_cannot_be_read_through_proc(graded, level):
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("level", WITH_UID)
-def test_the_graders_cache_memory_and_environment_are_out_of_reach(graded, level):
-    """read_cache_memory and env_passwd under another uid: no cache file, no /proc/<pid>/mem, maps or environ."""
+def test_the_graders_memory_and_environment_are_out_of_reach(graded, level):
+    """read_vectors_memory and env_passwd under another uid: no /proc/<pid>/mem, maps or environ."""
     o = graded("reach", level)
-    rep = o.rep("read_cache_memory")
-    assert rep.get("cache_files_read") == "0", f"the preparation cache was read\n{o.say()}"
+    rep = o.rep("read_vectors_memory")
     peeks = {k: v for k, v in rep.items() if k.split("_")[0] in ("maps", "proc", "process", "ptrace")}
     assert len(peeks) >= 9 and all(v.startswith("failed") for v in peeks.values()), peeks
-    assert o.r("read_cache_memory")["score"] == 0, o.say()
+    assert o.r("read_vectors_memory")["score"] == 0, o.say()
     env = o.rep("env_passwd")
     assert env.get("canary_seen") == "no", f"the grader's environment leaked: {env}"
     listings = {k: v for k, v in env.items() if k.startswith("list_")}
     assert listings and all(v.startswith("failed") for v in listings.values()), f"the grader's folders are listable: {listings}"
     assert not o.unearned("env_passwd")
+
+
+_VECTORS_READABLE = (
+    "documented gap: without a private uid (levels 'seccomp' and 'none') the submission runs as the grader's own "
+    "user (here root with drop_privileges=False) and reads any file the grader can read: the hidden vectors file, "
+    "0600 of that user, is read and read_vectors_memory returns every stored answer (full marks). docs/grading.md: "
+    "never grade with a hidden file at these levels")
+
+
+@pytest.mark.parametrize("level", [lv if lv in WITH_UID else
+                                   pytest.param(lv, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                                                            reason=_VECTORS_READABLE))
+                                   for lv in LEVELS])
+def test_a_hidden_vectors_file_is_out_of_reach(graded, level, record_property):
+    """read_vectors_memory, the hidden file's path known to it, graded WITH that file: no point, nothing read.
+
+    With a private uid the attack sees the file (its folder is world-readable) and is refused it
+    (PermissionError: 0600 of the grader's user). Without one it reads it: the strict xfail."""
+    o = graded("reach", level)
+    stem = "read_vectors_memory"
+    rep = o.rep(stem)
+    record_property("outcome", _outcome_line(o, stem))
+    used = {n: r.get("vectors") for n, r in o.results.items()}
+    if not o.extra.get("vectors_sha256") or set(used.values()) != {o.extra["vectors_sha256"]}:
+        raise BatchDidNotRun(f"[{level}] the batch was not graded with the hidden vectors file: {used}, {o.extra}")
+    if "vectors_files_read" not in rep:
+        raise BatchDidNotRun(f"[{level}] {stem} did not report its search: {rep}")
+    assert not o.unearned(stem), f"{stem} earned points with the hidden file's answers\n{o.say()}"
+    # (another hidden file that other uids may read, elsewhere on the machine, is not this batch's file)
+    read = [v for k, v in rep.items() if k.startswith("vectors_read_")]
+    assert o.extra["vectors"] not in read, f"the hidden vectors file was read: {rep}"
+    refused = [v for k, v in rep.items() if k.startswith("vectors_unreadable_") and v.startswith(o.extra["vectors"] + " PermissionError")]
+    assert refused, f"{stem} never saw the hidden file (a weaker test): {rep}"
 
 
 @pytest.mark.parametrize("level", WITH_UID)
