@@ -77,8 +77,8 @@ def compare_outputs(formula, case, actual: Any, expected: Any, tol: Tol) -> None
             assert_close(a, e, tol, f"{formula.fn_name} -> {o}")
 
 
-def judge(formula, oracle, case, actual: Any, expected: Any) -> float:
-    """Raise :class:`CheckFailure` unless ``actual`` passes ``oracle``; return the worst abs error.
+def judge(formula, oracle, case, actual: Any, expected: Any, measure: bool = False) -> float:
+    """Raise :class:`CheckFailure` unless ``actual`` passes ``oracle``; with ``measure``, return the worst abs error.
 
     ``expected`` is the value oracle's answer, or (property oracles) the
     reference's result, used as the template of the result's types.
@@ -87,7 +87,7 @@ def judge(formula, oracle, case, actual: Any, expected: Any) -> float:
     res = conform_outputs(formula, actual, expected)
     if oracle.kind == "value":
         compare_outputs(formula, case, res, expected, oracle.tol or formula.tol)
-        if formula.compare is not None:
+        if formula.compare is not None or not measure:
             return 0.0
         err = max_abs_error(res, expected)
         return err if math.isfinite(err) else 0.0

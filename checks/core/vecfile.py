@@ -16,11 +16,15 @@ order and dates), with no pickle anywhere in it:
     with its size and magnitude) and per oracle the expected answers
     (value oracles) or the reference's result as the template of the types
     and the property to check (property oracles, by reference).
-``arrays/<n>.npy``
-    Every array, as ``.npy`` (``np.load(..., allow_pickle=False)``).
+``arrays/<id>/<k>.npy``
+    Every array of a formula, in one flat pool per dtype (``pools`` in its
+    JSON lists the dtypes): a value ``{"$": "nd", "a": k, "o": offset, "s":
+    shape}`` is a slice of pool ``k``. Plain ``.npy`` files
+    (``np.load(..., allow_pickle=False)``); one member per pool, not per
+    array, so a file of thousands of cases reads in a fraction of a second.
 
 Values are JSON trees: ``null``, booleans, strings, finite floats and ints as
-themselves, and ``{"$": tag, ...}`` for the rest: ``nd`` (an array member),
+themselves, and ``{"$": tag, ...}`` for the rest: ``nd`` (a slice of an array pool),
 ``f`` (a non-finite float), ``int`` (a big int), ``tuple``, ``dict`` (keys
 in order), ``sc`` (a numpy scalar), ``gradfn`` (a :mod:`checks.core.gradfns`
 object), ``ref`` (a judge-time function: ``module:qualname`` under
@@ -51,7 +55,7 @@ from checks.core.case import Case
 from checks.core.compare import Tol
 
 FORMAT = "formulacheck-vectors"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: judge-time code may only be referenced from these packages (numpy/scipy only)
 REF_PACKAGES = ("checks.judges.", "checks.core.")
 _DATE = (2020, 1, 1, 0, 0, 0)
@@ -128,8 +132,12 @@ def resolve(name: str):
 # --------------------------------------------------------------------------
 
 class _Writer:
+    """Encodes one formula's values; its arrays go into one flat pool per dtype (one .npy each)."""
+
     def __init__(self):
-        self.arrays: list[np.ndarray] = []
+        self.pools: list[list[np.ndarray]] = []
+        self.sizes: list[int] = []
+        self.kinds: dict[str, int] = {}
 
     def enc(self, v: Any) -> Any:
         if v is None or isinstance(v, (bool, str)):
@@ -137,8 +145,14 @@ class _Writer:
         if isinstance(v, np.ndarray):
             if v.dtype.kind not in _NPY_DTYPES:
                 raise VectorsError(f"cannot store an array of dtype {v.dtype} (only bool, int, uint, float, complex)")
-            self.arrays.append(np.ascontiguousarray(v))
-            return {"$": "nd", "i": len(self.arrays) - 1}
+            k = self.kinds.setdefault(v.dtype.str, len(self.kinds))
+            if k == len(self.pools):
+                self.pools.append([])
+                self.sizes.append(0)
+            off = self.sizes[k]
+            self.pools[k].append(np.ascontiguousarray(v).reshape(-1))
+            self.sizes[k] += v.size
+            return {"$": "nd", "a": k, "o": off, "s": list(v.shape)}
         if isinstance(v, np.generic):
             return {"$": "sc", "d": v.dtype.str, "v": self.enc(np.asarray(v))}
         if isinstance(v, int):
@@ -163,8 +177,8 @@ class _Writer:
 
 
 class _Reader:
-    def __init__(self, arrays: dict[int, np.ndarray]):
-        self.arrays = arrays
+    def __init__(self, pools):
+        self.arrays = pools  # pool index -> flat array (loaded on first use)
 
     def dec(self, t: Any) -> Any:
         if t is None or isinstance(t, (bool, str, int, float)):
@@ -175,7 +189,13 @@ class _Reader:
             raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
         tag = t["$"]
         if tag == "nd":
-            return self.arrays[t["i"]].copy()
+            shape = tuple(int(d) for d in t["s"])
+            n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            o = int(t["o"])
+            flat = self.arrays[int(t["a"])]
+            if o < 0 or o + n > flat.size:
+                raise VectorsError("an array reaches past the end of its pool")
+            return flat[o:o + n].reshape(shape).copy()
         if tag == "f":
             return float(t["v"])
         if tag == "int":
@@ -255,13 +275,13 @@ def _tol(t) -> Tol | None:
 
 def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
     """Write a vectors file (deterministic bytes for the same content); return its SHA-256."""
-    w = _Writer()
     members: list[tuple[str, bytes]] = []
     m = dict(manifest)
     m.update(format=FORMAT, format_version=FORMAT_VERSION)
     m["formulas"] = {}
     m["order"] = [f.id for f in formulas]
     for f in formulas:
+        w = _Writer()
         doc = {
             "id": f.id, "fn_name": f.fn_name, "outputs": list(f.outputs), "tol": [f.tol.rtol, f.tol.atol],
             "points": f.points, "fresh_outputs": f.fresh_outputs,
@@ -278,10 +298,13 @@ def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
         for o, od in zip(f.oracles, doc["oracles"]):
             if od["fn"] is not None and "kw" in od["fn"]:
                 od["fn"]["kw"] = {k: w.enc(x) for k, x in od["fn"]["kw"].items()}
+        doc["pools"] = [dt for dt, _ in sorted(w.kinds.items(), key=lambda kv: kv[1])]
         members.append((f"formulas/{f.id}.json", json.dumps(doc, sort_keys=True, allow_nan=False).encode()))
+        for k, dt in enumerate(doc["pools"]):
+            pool = np.concatenate(w.pools[k]) if w.pools[k] else np.zeros(0, dtype=np.dtype(dt))
+            members.append((f"arrays/{f.id}/{k}.npy", _npy(pool.astype(np.dtype(dt), copy=False))))
         m["formulas"][f.id] = {"examples": f.examples, "cases": len(f.cases), "oracles": [o.name for o in f.oracles]}
     members.insert(0, ("manifest.json", json.dumps(m, sort_keys=True, indent=1, allow_nan=False).encode()))
-    members += [(f"arrays/{i}.npy", _npy(a)) for i, a in enumerate(w.arrays)]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for name, data in members:
@@ -346,18 +369,23 @@ def read(path: str, ids: list[str] | None = None) -> Vectors:
         with _open_zip(data, path) as z:
             m = _manifest(z, path)
             names = set(z.namelist())
-            arrays: dict[int, np.ndarray] = {}
 
-            class _Lazy(dict):
-                def __missing__(self, i):
+            class _Pools(dict):
+                def __init__(self, fid: str, dtypes: list):
+                    super().__init__()
+                    self.fid, self.dtypes = fid, dtypes
+
+                def __missing__(self, k):
+                    member = f"arrays/{self.fid}/{int(k)}.npy"
                     try:
-                        a = np.load(io.BytesIO(z.read(f"arrays/{int(i)}.npy")), allow_pickle=False)
+                        a = np.load(io.BytesIO(z.read(member)), allow_pickle=False)
                     except (KeyError, ValueError) as e:
-                        raise VectorsError(f"{path!r}: array {i} is missing or unreadable ({e})") from None
-                    self[i] = a
+                        raise VectorsError(f"{path!r}: {member} is missing or unreadable ({e})") from None
+                    if a.ndim != 1 or a.dtype.str != self.dtypes[int(k)]:
+                        raise VectorsError(f"{path!r}: {member} is not the flat {self.dtypes[int(k)]} pool it should be")
+                    self[k] = a
                     return a
 
-            r = _Reader(_Lazy(arrays))
             out: dict[str, FormulaVectors] = {}
             order = m.get("order")
             if not isinstance(order, list) or set(order) != set(m.get("formulas", {})):
@@ -369,6 +397,7 @@ def read(path: str, ids: list[str] | None = None) -> Vectors:
                 if member not in names:
                     raise VectorsError(f"{path!r}: the manifest lists {fid} but the file has no {member}")
                 d = json.loads(z.read(member))
+                r = _Reader(_Pools(fid, list(d.get("pools", []))))
                 fv = FormulaVectors(
                     id=d["id"], fn_name=d["fn_name"], outputs=tuple(d["outputs"]), tol=_tol(d["tol"]),
                     points=float(d["points"]), fresh_outputs=bool(d["fresh_outputs"]),

@@ -112,7 +112,7 @@ def _err(formula: Formula, oracle: Oracle, case, got, expected) -> float:
     from checks.core.judge import judge
 
     try:
-        return judge(formula, oracle, case, got, expected)
+        return judge(formula, oracle, case, got, expected, measure=True)
     except Exception:
         return 0.0
 

@@ -98,7 +98,7 @@ def test_cases_answers_and_judges_round_trip(small):
 @pytest.mark.parametrize("damage, needle", [
     (lambda p: p.write_bytes(b"not a zip"), "not a zip archive"),
     (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a zip archive"),
-    (lambda p: _rewrite(p, "manifest.json", lambda b: b.replace(b'"format_version": 1', b'"format_version": 99')),
+    (lambda p: _rewrite(p, "manifest.json", lambda b: b.replace(b'"format_version": 2', b'"format_version": 99')),
      "format version 99"),
     (lambda p: _rewrite(p, "formulas/optim.nag_step.json", None), "has no formulas/optim.nag_step.json"),
     (lambda p: _rewrite(p, "formulas/activations.sigmoid.json", lambda b: b[:-20]), "malformed"),
@@ -131,16 +131,17 @@ def test_check_proves_the_answers_and_catches_a_tampered_one(small, tmp_path):
     q = tmp_path / "tampered.zip"
     shutil.copy(p, q)
     doc = json.loads(zipfile.ZipFile(q).read("formulas/activations.sigmoid.json"))
-    k = doc["oracles"][0]["expected"][-1]["i"]  # the torch answer of the largest case: an array member
+    ref = doc["oracles"][0]["expected"][-1]  # the torch answer of the largest case: a slice of a pool
+    k, off = ref["a"], ref["o"]
 
     def bump(b):
         a = np.load(io.BytesIO(b), allow_pickle=False).copy()
-        a.flat[0] += 1e-3
+        a[off] += 1e-3
         out = io.BytesIO()
         np.save(out, a, allow_pickle=False)
         return out.getvalue()
 
-    _rewrite(q, f"arrays/{k}.npy", bump)
+    _rewrite(q, f"arrays/activations.sigmoid/{k}.npy", bump)
     bad = vectors.check(str(q), IDS)
     assert not bad.ok and any("activations.sigmoid vs torch" in w for w in bad.wrong), bad.wrong
 
