@@ -168,3 +168,50 @@ def check(path: str, ids: list[str] | None = None) -> CheckReport:
                     rep.wrong.append(f"{fid} vs {o.name}, case {i}: the stored answer differs from the oracle's: "
                                      f"{str(e).splitlines()[0]}")
     return rep
+
+
+# --------------------------------------------------------------------------
+# added for the one-pipeline proof (tests/meta/test_one_pipeline.py) and the audit
+# (checks/audit/formula.py): vectors on GIVEN inputs
+# --------------------------------------------------------------------------
+
+def from_cases(formula, cases: list[Case], oracles: list[str] | None = None,
+               points: float | None = None) -> vecfile.FormulaVectors:
+    """One formula's vectors on the given inputs: each of ``oracles`` (names) judges every case.
+
+    ``oracles`` None: the oracles that draw from the formula's own strategy (valid on any
+    input of the formula; an oracle with its own strategy may hold only on its own
+    inputs, e.g. beam 1). The cases are ordered as :func:`formula_vectors` orders drawn
+    ones (size, magnitude; duplicates dropped), so the first failure met is the smallest
+    failing input, whoever judges it (``check_vectors``, the grader, the audit). Write
+    several with :func:`vecfile.write`.
+    """
+    if oracles is None:
+        chosen = [o for o in formula.oracles if strategy_key(o) == "formula"]
+    else:
+        known = {o.name: o for o in formula.oracles}
+        unknown = [n for n in oracles if n not in known]
+        if unknown:
+            raise ValueError(f"{formula.id} has no oracle {', '.join(map(repr, unknown))} (it has {', '.join(known)})")
+        chosen = [o for o in formula.oracles if o.name in oracles]
+    if not chosen:
+        raise ValueError(f"{formula.id}: no oracle to judge the given inputs")
+    pool: list[Case] = []
+    seen: set[str] = set()
+    for c in cases:
+        r = c.call_repr("f")
+        if r not in seen:
+            seen.add(r)
+            pool.append(c)
+    sizes = [vecfile.size_of(c) for c in pool]
+    order = sorted(range(len(pool)), key=lambda i: (sizes[i], i))
+    fv = vecfile.FormulaVectors(
+        id=formula.id, fn_name=formula.fn_name, outputs=tuple(formula.outputs), tol=formula.tol,
+        points=float(formula.points if points is None else points), fresh_outputs=bool(formula.fresh_outputs),
+        compare=formula.compare, examples=len(pool), cases=[pool[i] for i in order], sizes=[sizes[i] for i in order])
+    for o in chosen:
+        ov = vecfile.OracleVectors(o.name, o.kind, o.tol, o.fn if o.kind == "property" else None,
+                                   list(range(len(fv.cases))))
+        ov.expected = [expected_for(formula, o, c) for c in fv.cases]
+        fv.oracles.append(ov)
+    return fv
