@@ -932,7 +932,7 @@ def test_no_download_and_no_network(env):
     check_batch(b, env)
 
 
-HIDDEN_SEED = 730_211_977  # the hidden file of these tests (any seed but the public one)
+HIDDEN_SEED = 730_211_977  # the hidden file of these tests (not the public seed, not test_levels.py's)
 
 
 @pytest.fixture(scope="module")
@@ -984,11 +984,15 @@ def test_no_expected_answers_from_the_vectors_file_or_the_graders_memory(env, wh
     place = env.home if where == "home" else Path(tempfile.mkdtemp(prefix=f"{MARK}-batch-vectors-", dir="/tmp"))
     owner = env.realuid if env.realuid is not None else os.getuid()  # the user that runs the grader
     try:
-        os.chmod(place, 0o755)
         path = place / "hidden.zip"
-        shutil.copyfile(hidden_vectors, path)
+        # 0600 from its creation: never readable by others, not even for a moment (a concurrent test's
+        # submission globbing /tmp would find it)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Path(hidden_vectors).read_bytes())
         os.chown(path, owner, owner)
         os.chmod(path, 0o600)
+        os.chmod(place, 0o755)  # a folder others may list and traverse (mkdtemp made it 0700)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         hidden = vecfile.read(str(path))
         assert hidden.manifest["visibility"] == "hidden" and set(hidden.formulas) == set(ACTIVATIONS), hidden.manifest

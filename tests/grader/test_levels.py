@@ -678,7 +678,7 @@ def caps():
     return isolation.detect()
 
 
-HIDDEN_SEED = 730_211_977  # the hidden vectors file of these batches (any seed but the public one)
+HIDDEN_SEED = 730_211_978  # the hidden vectors file of these batches (not the public seed, not test_hostile.py's)
 
 
 @pytest.fixture(scope="session")
@@ -690,9 +690,8 @@ def hidden_vectors():
 
     def get() -> str:
         if not made:
-            d = Path(tempfile.mkdtemp(prefix="fclevels-vectors-", dir="/tmp"))
+            d = Path(tempfile.mkdtemp(prefix="fclevels-vectors-", dir="/tmp"))  # 0700 while the file is written
             made.append(d)
-            os.chmod(d, 0o755)
             (d / "rubric.toml").write_text("[examples]\ndefault = 5\n")
             out = d / "hidden.zip"
             argv = [sys.executable, "-m", "checks.cli", "vectors", "build", "--out", str(out), "--seed", str(HIDDEN_SEED),
@@ -703,6 +702,7 @@ def hidden_vectors():
                 raise BatchDidNotRun(f"could not build the hidden vectors file:\n{r.stdout}{r.stderr}")
             os.unlink(d / "rubric.toml")
             os.chmod(out, 0o600)
+            os.chmod(d, 0o755)  # then a folder others may list and traverse: the file alone must stop them
         return str(made[0] / "hidden.zip")
 
     yield get
