@@ -7,12 +7,15 @@ notes file (:data:`MODULES`, in the order of the notes; shared helpers in
 :mod:`checks.audit.common`, and :mod:`checks.audit.lstm1997` holds the original
 1997 LSTM the 003 entries need). :func:`all_entries` collects them;
 :func:`run` computes every verdict (see :mod:`checks.audit.model`).
+:func:`~checks.audit.formula.evaluate_formula` audits an implementation of a
+registry formula with the pipeline's own judge and feedback (the grader's text).
 """
 
 from __future__ import annotations
 
 import importlib
 
+from checks.audit.formula import FormulaAuditResult, evaluate_formula
 from checks.audit.model import FILES, VERDICTS, AuditEntry, AuditResult, evaluate
 
 #: the entry modules of :mod:`checks.audit.notes`, in the order of the report
@@ -36,7 +39,8 @@ MODULES = (
     "n004_clip_attention_rnn_gru",
 )
 
-__all__ = ["FILES", "VERDICTS", "AuditEntry", "AuditResult", "evaluate", "all_entries", "select", "run"]
+__all__ = ["FILES", "VERDICTS", "AuditEntry", "AuditResult", "evaluate", "all_entries", "select", "run",
+           "FormulaAuditResult", "evaluate_formula"]
 
 
 def all_entries() -> list[AuditEntry]:

@@ -188,3 +188,15 @@ def test_the_reference_passes_all_three_on_the_same_file(judged):
         assert a.passed, a.message
         c = evaluate_formula(f, f.reference, fv.cases, oracles=names)
         assert (c.verdict, c.check) == ("verified", Verdict.PASSED), c.details
+
+
+def test_evaluate_formula_missing_function_and_bad_oracle_names():
+    f = registry.get("softmax.softmax")
+    case = public(f.id).cases[0]
+    r = evaluate_formula(f, None, [case])
+    assert (r.verdict, r.check) == ("erratum", Verdict.NOT_IMPLEMENTED), r.details
+    assert r.details == f"{f.id}: softmax: not implemented (no function named softmax)"
+    with pytest.raises(ValueError, match=r"softmax\.softmax has no oracle 'nope' \(it has torch, "):
+        evaluate_formula(f, f.reference, [case], oracles=["nope"])
+    with pytest.raises(ValueError, match="needs at least one input"):
+        evaluate_formula(f, f.reference, [])
