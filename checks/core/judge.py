@@ -105,16 +105,20 @@ def verdict_of(formula, oracle, case, actual: Any, expected: Any) -> CheckFailur
     bug of ours (:class:`HarnessError`); one that crashes on a free-form
     result (a template with None leaves) is the result's fault: wrong type.
     """
+    return measured_verdict(formula, oracle, case, actual, expected, measure=False)[0]
+
+
+def measured_verdict(formula, oracle, case, actual: Any, expected: Any, measure: bool = True) -> tuple[CheckFailure | None, float]:
+    """:func:`verdict_of` and, with ``measure``, the worst absolute error of a passing result (one judgement)."""
     if formula.compare is not None or oracle.kind != "value":
         case, expected = case.copy(), copy.deepcopy(expected)
     try:
-        judge(formula, oracle, case, actual, expected)
+        return None, judge(formula, oracle, case, actual, expected, measure=measure)
     except CheckFailure as f:
-        return f
+        return f, 0.0
     except RecursionError:
-        return CheckFailure(Verdict.WRONG_TYPE, f"{formula.fn_name}: the result is nested too deeply to compare")
+        return CheckFailure(Verdict.WRONG_TYPE, f"{formula.fn_name}: the result is nested too deeply to compare"), 0.0
     except Exception as e:
         if is_template(expected):
-            return CheckFailure(Verdict.WRONG_TYPE, f"{formula.fn_name}: the result could not be compared: {type(e).__name__}: {e}")
+            return CheckFailure(Verdict.WRONG_TYPE, f"{formula.fn_name}: the result could not be compared: {type(e).__name__}: {e}"), 0.0
         raise HarnessError(f"{formula.id} vs {oracle.name}: the comparison failed: {type(e).__name__}: {e}") from e
-    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import time
 
-from checks.core import feedback
+from checks.core import feedback, vecfile
 from checks.core.judge import verdict_of
 from checks.run import draw
 from checks.run.expect import expected_for, strategy_for
@@ -59,6 +59,6 @@ def shrink(sb, p, judged, timeout: float, max_calls: int, max_seconds: float) ->
     if best[0] is None:
         return None
     case, failure, actual, expected = best[0]
-    if (case.call_repr("f") and len(case.call_repr("f")) >= len(fv.cases[judged.index].call_repr("f"))):
-        return None  # not smaller than the smallest failing vector
+    if vecfile.size_of(case) >= vecfile.size_of(fv.cases[judged.index]):
+        return None  # not smaller than the smallest failing vector (size, then magnitude)
     return feedback.render(fv, judged.oracle, failure, case, found=feedback.MINIMAL, expected=expected, actual=actual)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from checks.core import feedback
-from checks.core.judge import verdict_of
+from checks.core.judge import measured_verdict, verdict_of
 from checks.core.verdicts import CheckFailure, HarnessError, Verdict  # noqa: F401  (HarnessError: callers catch it)
 from checks.registry import Formula, Oracle
 from checks.run import draw, profiles
@@ -70,11 +70,11 @@ def check(formula: Formula, oracle: Oracle, call: Caller, *, profile: str | None
     def test(case) -> None:
         expected = expected_for(formula, oracle, case)
         got = call(case)
-        failure = verdict_of(formula, oracle, case, got, expected)
+        failure, err = measured_verdict(formula, oracle, case, got, expected)
         if failure is not None:
             failure.detail = got
             raise failure
-        worst[0] = max(worst[0], _err(formula, oracle, case, got, expected))
+        worst[0] = max(worst[0], err)
 
     tried, found, stop = draw.search(strategy_for(formula, oracle), test, n, seed_of(formula, oracle, profile, seed),
                                      profile, shrink)
@@ -104,17 +104,6 @@ def explain(formula: Formula, oracle: Oracle, failure: CheckFailure, case, got, 
 
 #: verdicts raised before a result exists: no "Got"
 _NO_RESULT = (Verdict.ERROR, Verdict.INPLACE, Verdict.NOT_IMPLEMENTED, Verdict.TIMEOUT, Verdict.CRASHED)
-
-
-def _err(formula: Formula, oracle: Oracle, case, got, expected) -> float:
-    if oracle.kind != "value" or formula.compare is not None:
-        return 0.0
-    from checks.core.judge import judge
-
-    try:
-        return judge(formula, oracle, case, got, expected, measure=True)
-    except Exception:
-        return 0.0
 
 
 def check_vectors(fv, call: Caller) -> CheckResult:
