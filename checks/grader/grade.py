@@ -59,6 +59,8 @@ class FormulaResult:
     verdict: Verdict
     reason: str = ""              # one line
     feedback: str = ""            # the full message: smallest failing input, expected, got
+    diagnosis: str = ""           # "Likely mistake: ..." with its hint, when a known mistake matches (checks.diagnose)
+    mistakes: tuple[str, ...] = ()  # the ids of the matching known mistakes (machine-readable; class report)
 
     @property
     def passed(self) -> bool:
