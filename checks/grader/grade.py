@@ -79,6 +79,7 @@ class SubmissionResult:
     isolation: str = ""           # the isolation level it was graded at (checks.grader.isolation)
     resources: str = ""           # how its resources were limited: cgroup-v1 / cgroup-v2 / rlimit
     vectors: str = ""             # the SHA-256 of the vectors file it was graded against
+    student: dict[str, str] = field(default_factory=dict)  # who (name, id, email... from an LMS export; checks.grader.batch)
 
     @property
     def score(self) -> float:
