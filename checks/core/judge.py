@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from checks.core.case import Case
 from checks.core.compare import Tol, assert_close, conform, max_abs_error
 from checks.core.verdicts import CheckFailure, HarnessError, Verdict, fail
 
@@ -28,6 +29,22 @@ def leaves(x: Any):
             yield from leaves(v)
     else:
         yield x
+
+
+def _copy(x: Any) -> Any:
+    """A deep copy of the plain data of a case or an answer (arrays, containers, scalars); others by deepcopy."""
+    t = type(x)
+    if t is np.ndarray:
+        return x.copy()
+    if x is None or t in (bool, int, float, str) or isinstance(x, np.generic):
+        return x
+    if t is tuple:
+        return tuple([_copy(v) for v in x])
+    if t is list:
+        return [_copy(v) for v in x]
+    if t is dict:
+        return {k: _copy(v) for k, v in x.items()}
+    return copy.deepcopy(x)
 
 
 def is_template(expected: Any) -> bool:
@@ -111,7 +128,7 @@ def verdict_of(formula, oracle, case, actual: Any, expected: Any) -> CheckFailur
 def measured_verdict(formula, oracle, case, actual: Any, expected: Any, measure: bool = True) -> tuple[CheckFailure | None, float]:
     """:func:`verdict_of` and, with ``measure``, the worst absolute error of a passing result (one judgement)."""
     if formula.compare is not None or oracle.kind != "value":
-        case, expected = case.copy(), copy.deepcopy(expected)
+        case, expected = Case(_copy(case.args), _copy(case.kwargs)), _copy(expected)
     try:
         return None, judge(formula, oracle, case, actual, expected, measure=measure)
     except CheckFailure as f:

@@ -189,8 +189,8 @@ class _Reader:
             raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
         tag = t["$"]
         if tag == "nd":
-            shape = tuple(int(d) for d in t["s"])
-            n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            shape = tuple([int(d) for d in t["s"]])
+            n = math.prod(shape)
             o = int(t["o"])
             flat = self.arrays[int(t["a"])]
             if o < 0 or o + n > flat.size:

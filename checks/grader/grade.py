@@ -45,6 +45,7 @@ from checks.grader.source import decode_source, display_name, read_submission, w
 SHRINK_MAX_CALLS = 120
 SHRINK_MAX_SECONDS = 10.0
 MAX_SOURCE_BYTES = 2 << 20
+_NO_ZYGOTE = object()  # processes mode: the grading processes hold the zygotes
 
 
 # --------------------------------------------------------------------------
@@ -195,13 +196,20 @@ class Grader:
     def __init__(self, rubric: Rubric | None = None, *, vectors: str | None = None, ids: list[str] | None = None,
                  jobs: int = 1, on_prepare: Callable[[str, int, int], None] | None = None,
                  drop_privileges: bool | None = None, isolation: str | None = None, namespaces: bool = True,
-                 seccomp: bool = True, shrink: bool = False):
+                 seccomp: bool = True, shrink: bool = False, processes: bool | None = None):
         self.rubric = rubric or Rubric()
         self.vectors_path = vectors
         self.ids = list(ids) if ids is not None else None
         self.jobs = max(1, int(jobs))
         self.on_prepare = on_prepare
         self.shrink = bool(shrink)
+        # jobs > 1: N grading processes (checks.grader.procs), each a Grader(jobs=1): judging is Python
+        # and N threads of one process share one GIL
+        self.processes = self.jobs > 1 if processes is None else bool(processes)
+        self._child_kwargs = dict(rubric=self.rubric, vectors=vectors, ids=self.ids, jobs=1, isolation=isolation,
+                                  namespaces=namespaces, seccomp=seccomp, shrink=shrink, processes=False)
+        self._judge_pool: ThreadPoolExecutor | None = None
+        self._procs: list = []
         self.vectors: vecfile.Vectors | None = None
         self.prepared: list[Prepared] | None = None
         self._zygote: Zygote | None = None
@@ -212,6 +220,7 @@ class Grader:
         # None: workers get a private uid when the grader is root; False: they keep the grader's
         # uid (what a normal user gets; lets root exercise that path); True: root only
         self.drop_privileges = sandbox.resolve_drop(drop_privileges)
+        self._child_kwargs["drop_privileges"] = self.drop_privileges
         # the isolation level: the strongest this machine allows (namespaces / seccomp can be turned
         # off to exercise the lower levels); ``isolation`` or the rubric's [sandbox] key is a minimum
         caps = isolation_mod.detect()
@@ -231,6 +240,13 @@ class Grader:
     def sha256(self) -> str:
         self.prepare_batch()
         return self.vectors.sha256
+
+    @property
+    def slot_uids(self) -> list:
+        """The private uid of each job slot (None: the grader's own), in this process or in the grading processes."""
+        if self.processes:
+            return [u for gp in self._procs for u in gp.info.get("uids", [])]
+        return [sb.uid for sb in self._sandboxes]
 
     def isolation_refusal(self, required: str) -> str:
         c = self.caps
@@ -275,8 +291,13 @@ class Grader:
                 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
             self._root = tempfile.mkdtemp(prefix="formulacheck-grade-")
             os.chmod(self._root, 0o711)
-            self._zygote = Zygote()
             self._slots = queue.Queue()
+            if self.processes:
+                self._start_processes()
+                self._zygote = _NO_ZYGOTE
+                return
+            self._zygote = Zygote()
+            self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formulacheck-judge")
             for _ in range(self.jobs):
                 sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, len(self.formulas),
                              drop_privileges=self.drop_privileges, level=self.isolation,
@@ -284,7 +305,36 @@ class Grader:
                 self._sandboxes.append(sb)
                 self._slots.put(sb)
 
+    def _start_processes(self) -> None:
+        from checks.grader.procs import GraderProcess
+
+        with ThreadPoolExecutor(max_workers=self.jobs) as ex:  # they start (read the vectors...) in parallel
+            futs = [ex.submit(GraderProcess, self._child_kwargs, self._root) for _ in range(self.jobs)]
+            errors = []
+            for f in futs:
+                try:
+                    self._procs.append(f.result())
+                except Exception as e:
+                    errors.append(e)
+        if errors:
+            raise errors[0]
+        for gp in self._procs:
+            if gp.info.get("isolation") != self.isolation or gp.info.get("sha256") != self.vectors.sha256:
+                raise HarnessError(f"a grading process got isolation {gp.info.get('isolation')!r} and vectors "
+                                   f"{gp.info.get('sha256', '')[:16]} (this grader: {self.isolation!r}, "
+                                   f"{self.vectors.sha256[:16]})")
+            self._slots.put(gp)
+
     def close(self) -> None:
+        for gp in self._procs:
+            try:
+                gp.close()
+            except Exception:
+                pass
+        self._procs = []
+        if self._judge_pool is not None:
+            self._judge_pool.shutdown(wait=True)
+            self._judge_pool = None
         for sb in self._sandboxes:
             try:
                 sb.close()
@@ -292,7 +342,8 @@ class Grader:
                 pass
         self._sandboxes = []
         if self._zygote is not None:
-            self._zygote.close()
+            if self._zygote is not _NO_ZYGOTE:
+                self._zygote.close()
             self._zygote = None
         if self._root is not None:
             import shutil
@@ -355,11 +406,15 @@ class Grader:
         self._ensure()
         sb = self._slots.get()
         try:
-            res = self._grade(sb, data, name, path)
+            if self.processes:
+                res = self._grade_in_process(sb, data, name, path)
+            else:
+                res = self._grade(sb, data, name, path)
         except Exception as e:  # a bug of ours or a broken sandbox: this submission only
             detail = "".join(traceback.format_exception_only(type(e), e)).strip()
             try:
-                sb.close_submission()
+                if not self.processes:
+                    sb.close_submission()
             except Exception:
                 pass
             res = self._all_zero(name, path, Status.GRADER_ERROR, f"the grader failed on this submission: {detail}",
@@ -368,6 +423,15 @@ class Grader:
             self._slots.put(sb)
         res.isolation, res.resources, res.vectors = self.isolation, self.resources, self.vectors.sha256
         return res
+
+    def _grade_in_process(self, gp, data: bytes, name: str, path: str) -> SubmissionResult:
+        from checks.grader.procs import ChildGone
+
+        try:
+            return gp.grade(data, name, path)
+        except ChildGone as e:
+            return self._all_zero(name, path, Status.GRADER_ERROR, f"the grader failed on this submission: {e}",
+                                  Verdict.NOT_GRADED)
 
     def _all_zero(self, name: str, path: str, status: Status, message: str, verdict: Verdict) -> SubmissionResult:
         res = SubmissionResult(name, path, status=Status(status), message=message)
@@ -400,11 +464,7 @@ class Grader:
                 res = self._all_zero(name, path, status, lr.error, verdict)
             else:
                 res = SubmissionResult(name, path)
-                have = set(lr.functions)
-                for p in self.prepared:
-                    res.tests.append(self._grade_formula(sb, p, p.formula.fn_name in have))
-                    if sb.violations:
-                        break
+                res.tests = self._grade_formulas(sb, set(lr.functions))
             if sb.violations:
                 res = self._all_zero(name, path, Status.POLICY, "; ".join(sb.violations), Verdict.POLICY)
             harness = [t.id for t in res.tests if t.verdict is Verdict.NOT_GRADED]
@@ -418,7 +478,25 @@ class Grader:
             sb.close_submission()
         return res
 
-    def _grade_formula(self, sb: Sandbox, p: Prepared, present: bool) -> FormulaResult:
+    def _grade_formulas(self, sb: Sandbox, have: set[str]) -> list[FormulaResult]:
+        """Every formula: the worker runs formula k+1 while a grader thread judges formula k."""
+        pending: list = []
+        for p in self.prepared:
+            r = self._run_formula(sb, p, p.formula.fn_name in have)
+            pending.append(self._judge_pool.submit(self._judge_formula, p, r) if isinstance(r, list) else r)
+            if sb.violations:
+                break
+        out = []
+        for p, r in zip(self.prepared, pending):
+            res = r.result() if not isinstance(r, FormulaResult) else r
+            if self.shrink and res.verdict not in (Verdict.PASSED, Verdict.NOT_IMPLEMENTED) and not sb.violations:
+                res.feedback = self._shrunk_feedback(sb, p, res) or res.feedback
+            res.__dict__.pop("_judged", None)  # the judgement holds the oracle's answers: never pickled, never kept
+            out.append(res)
+        return out
+
+    def _run_formula(self, sb: Sandbox, p: Prepared, present: bool) -> "FormulaResult | list":
+        """The worker's replies on every case of ``p`` (a list, to judge), or the result when there is nothing to judge."""
         f = p.formula
         fn = f.fn_name
         if not present:
@@ -436,6 +514,10 @@ class Grader:
             case = p.cases[i] if p.cases else None
             fb = feedback.render(f, None, CheckFailure(verdict, msg), case, found=feedback.FAILING)
             return FormulaResult(f.id, 0.0, p.points, verdict, feedback.one_line(verdict, msg), fb)
+        return replies
+
+    def _judge_formula(self, p: Prepared, replies: list) -> FormulaResult:
+        f = p.formula
         try:
             j = judge_replies(f, replies)
         except HarnessError as e:
@@ -445,14 +527,17 @@ class Grader:
             return FormulaResult(f.id, p.points, p.points, Verdict.PASSED, "", f"{f.id}: passed ({len(p.cases)} inputs)")
         fb = feedback.render(f, j.oracle, j.failure, f.cases[j.index], found=feedback.SMALLEST, expected=j.expected,
                              actual=j.actual)
-        if self.shrink:
-            fb = self._shrunk_feedback(sb, p, j) or fb
-        return FormulaResult(f.id, 0.0, p.points, j.verdict, feedback.one_line(j.verdict, j.failure.message), fb)
+        res = FormulaResult(f.id, 0.0, p.points, j.verdict, feedback.one_line(j.verdict, j.failure.message), fb)
+        res._judged = j  # for the optional search of a smaller input (shrink=True)
+        return res
 
     # ---------------------------------------------------------------- optional shrinking
 
-    def _shrunk_feedback(self, sb: Sandbox, p: Prepared, j: Judged) -> str | None:
+    def _shrunk_feedback(self, sb: Sandbox, p: Prepared, res: FormulaResult) -> str | None:
         """A Hypothesis search for a smaller failing input (needs the oracles: instructor machines)."""
+        j = getattr(res, "_judged", None)
+        if j is None:
+            return None
         try:
             from checks.grader.shrink import shrink
         except ImportError:

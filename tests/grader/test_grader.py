@@ -305,7 +305,7 @@ def test_a_grader_failure_is_one_submissions_status(small_grader, monkeypatch, t
     def boom(*a, **k):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(Grader, "_grade_formula", boom)
+    monkeypatch.setattr(Grader, "_run_formula", boom)
     res = small_grader.grade_file(str(SUBS / "alt_correct.py"))
     assert res.status == "grader error" and "simulated bug" in res.message and res.score == 0
     monkeypatch.undo()
@@ -395,9 +395,9 @@ def test_write_reference(tmp_path):
 
 @pytest.fixture(scope="module")
 def nodrop_grader():
-    """Like small_grader, without privilege drop, 2 job slots (submissions graded in parallel)."""
+    """Like small_grader, without privilege drop, 2 job slots in this process (submissions graded in parallel threads)."""
     rub = replace(Rubric(), examples_default=20, limits=replace(Limits(), timeout=2.0, import_timeout=5.0))
-    with Grader(rub, ids=_ids(SMALL_GROUPS), jobs=2, drop_privileges=False) as g:
+    with Grader(rub, ids=_ids(SMALL_GROUPS), jobs=2, drop_privileges=False, processes=False) as g:
         yield g
 
 

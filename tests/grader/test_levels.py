@@ -183,7 +183,7 @@ out = {"level": g.isolation, "results": []}
 with g:
     g._ensure()
     with open(cfg["out"] + ".uids", "w") as fh:
-        json.dump([sb.uid for sb in g._sandboxes], fh)
+        json.dump(g.slot_uids, fh)
     results = g.grade_many(paths)
 out["seconds"] = time.monotonic() - t0
 for r in results:
@@ -212,7 +212,7 @@ class Leveled(G.Grader):
     def _ensure(self):
         super()._ensure()
         with open(cfg["out"] + ".uids", "w") as fh:
-            json.dump([sb.uid for sb in self._sandboxes], fh)
+            json.dump(self.slot_uids, fh)
 
 G.Grader = Leveled
 from checks.cli import main
