@@ -1,7 +1,10 @@
 """pytest options of formulacheck.
 
 --impl=PATH_OR_MODULE   run the formula checks against that module (default: reference);
-                        write it with "=": a bare path argument would make pytest take its
+                        the option belongs to the pytest plugin (checks/pytest_plugin.py, entry
+                        point pytest11 "formulacheck"), which this conftest registers itself when
+                        the installed metadata predates the entry point (an old editable install).
+                        Write it with "=": a bare path argument would make pytest take its
                         folder as the rootdir and miss this conftest
 --fc-profile NAME       Hypothesis profile: dev, ci (default), grade, thorough
                         (or set FORMULACHECK_PROFILE)
@@ -15,9 +18,12 @@ import os
 import pytest
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
+    if not pluginmanager.has_plugin("formulacheck"):  # installed before the pytest11 entry point existed
+        import checks.pytest_plugin
+
+        pluginmanager.register(checks.pytest_plugin, "formulacheck")  # its pytest_addoption runs (historic hook)
     g = parser.getgroup("formulacheck")
-    g.addoption("--impl", default="reference", help="module name or .py path of the implementation under test (default: reference)")
     g.addoption("--fc-profile", default=None, help="Hypothesis profile: dev, ci, grade, thorough (default: $FORMULACHECK_PROFILE or ci)")
 
 
@@ -59,7 +65,7 @@ def impl(request):
     """The implementation under test (a module)."""
     from checks.run.impl import ImplLoadError, load_impl
 
-    spec = request.config.getoption("--impl")
+    spec = request.config.getoption("--impl") or "reference"
     try:
         return load_impl(spec)
     except ImplLoadError as e:
@@ -68,15 +74,18 @@ def impl(request):
 
 @pytest.fixture(scope="session")
 def impl_name(request):
-    return request.config.getoption("--impl")
+    return request.config.getoption("--impl") or "reference"
 
 
 def pytest_collection_modifyitems(config, items):
     """With --impl other than the reference, run only the formula checks (the harness's
     own tests are about the reference and the checks, not about a submission)."""
-    if config.getoption("--impl") == "reference":
+    if (config.getoption("--impl") or "reference") == "reference":
         return
-    keep = [i for i in items if i.nodeid.split("::", 1)[0].endswith("test_formulas.py")]
+    from checks.pytest_plugin import FormulaItem, PropertyItem
+
+    keep = [i for i in items if i.nodeid.split("::", 1)[0].endswith("test_formulas.py")
+            or isinstance(i, (FormulaItem, PropertyItem))]
     drop = [i for i in items if i not in keep]
     if drop:
         config.hook.pytest_deselected(items=drop)

@@ -57,6 +57,8 @@ COMMANDS: tuple[str, ...] = (
     "checks.cli.grade",
     "checks.cli.audit",
     "checks.cli.vectors",
+    "checks.cli.check",
+    "checks.cli.kit",
 )
 
 
