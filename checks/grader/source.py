@@ -21,8 +21,15 @@
   ignores its coding declaration, so the text compiles as the file does.
 * **Names** as they come from the file system, any bytes: :func:`display_name`
   escapes them readably and unambiguously (printable, no control characters).
+* **Jupyter notebooks**: a name ending in ``.ipynb`` (any case) is read with
+  nbformat (:mod:`checks.grader.notebook`, up to :data:`NOTEBOOK_MAX_BYTES`:
+  saved outputs make notebooks large); ``Source.data`` and ``Source.text``
+  are then the program its code cells make (UTF-8), ``Source.notes`` list the
+  IPython lines left out, and ``Source.locate`` rewrites the program's line
+  numbers in a message into "cell K, line L of name.ipynb". For a .py file
+  ``locate`` is None.
 
-This module imports only the standard library.
+This module imports only the standard library (and nbformat, for notebooks).
 """
 
 from __future__ import annotations
@@ -35,9 +42,13 @@ import os
 import stat
 import tokenize
 from dataclasses import dataclass
+from typing import Callable
 
 #: the largest file read (the grader passes its own limit)
 MAX_BYTES = 2 << 20
+#: the largest notebook file read (its outputs, plots as base64, are read and dropped); its program has max_bytes
+NOTEBOOK_MAX_BYTES = 32 << 20
+NOTEBOOK_SUFFIX = ".ipynb"
 
 SYMLINK_MESSAGE = "a symbolic link: submit the file itself"
 
@@ -48,11 +59,14 @@ class Source:
 
     path: str                      # as given (a str; undecodable bytes of a name as surrogates, os.fsdecode)
     name: str                      # its file name for people: display_name(basename)
-    data: bytes = b""              # the bytes read (at most max_bytes + 1)
+    data: bytes = b""              # the bytes read (at most max_bytes + 1); a notebook: its program, UTF-8
     text: str | None = None        # the decoded source; None when error is set
     encoding: str | None = None    # the codec used: "utf-8", "utf-8-sig" (a BOM), "iso-8859-1", ...
     notes: tuple[str, ...] = ()    # what was done that the student may not expect (a BOM removed, a codec)
     error: str | None = None       # why the file is unreadable (the verdict's message); None: readable
+    # a notebook: rewrites the program's locations in a message ("line 12 of sub.py") into the
+    # notebook's ("cell 3, line 2 of sub.ipynb"); None for a .py file
+    locate: Callable[[str], str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -236,6 +250,8 @@ def read_submission(path: str | bytes, max_bytes: int = MAX_BYTES) -> Source:
     """Read and decode one submission file; never raises (a problem is ``Source.error``)."""
     p = os.fsdecode(path)
     name = display_name(os.path.basename(p))
+    if is_notebook(p):
+        return _read_notebook(p, name, max_bytes)
     data, why = read_bytes(p, max_bytes)
     if why is not None:
         return Source(p, name, error=why)
@@ -247,12 +263,47 @@ def read_submission(path: str | bytes, max_bytes: int = MAX_BYTES) -> Source:
     return Source(p, name, data, d.text, d.encoding, d.notes)
 
 
+def is_notebook(name: str | bytes) -> bool:
+    """Whether ``name`` is read as a Jupyter notebook: it ends with .ipynb, in any case."""
+    return os.fsdecode(name).lower().endswith(NOTEBOOK_SUFFIX)
+
+
+def _read_notebook(p: str, name: str, max_bytes: int) -> Source:
+    from checks.grader import notebook
+
+    limit = max(max_bytes, NOTEBOOK_MAX_BYTES)
+    raw, why = read_bytes(p, limit)
+    if why is not None:
+        return Source(p, name, error=why.replace("the .py file", "the .ipynb file"))
+    if len(raw) > limit:
+        return Source(p, name, error=f"the notebook is larger than {_size(limit)}: clear its outputs "
+                                     "(Edit > Clear All Outputs) and save it again")
+    prog = notebook.convert(raw)
+    if prog.error is not None:
+        return Source(p, name, error=prog.error)
+    try:
+        data = prog.text.encode("utf-8")
+    except UnicodeEncodeError as e:  # JSON can spell a lone surrogate ("\\ud800")
+        line = prog.text.count("\n", 0, e.start) + 1
+        return Source(p, name, error=f"{prog.where(line) or 'a code cell'} holds {e.object[e.start]!r}, a lone "
+                                     "surrogate, which is not a character: remove it")
+    if len(data) > max_bytes:
+        return Source(p, name, error=f"the notebook's code cells hold more than {_size(max_bytes)}")
+    return Source(p, name, data, prog.text, "utf-8", prog.notes,
+                  locate=notebook.make_locate(prog, worker_file_name(name), name))
+
+
 def _size(n: int) -> str:
     return f"{n >> 20} MB" if n >= (1 << 20) and n % (1 << 20) == 0 else f"{n} bytes"
 
 
 def worker_file_name(name: str) -> str:
-    """A file name for the submission inside the worker: ``name`` when short and plain, else submission.py."""
+    """A file name for the submission inside the worker: ``name`` when short and plain, else submission.py.
+
+    A notebook ``x.ipynb`` (any case) runs as ``x.py`` (the program of its code cells).
+    """
+    if is_notebook(name):
+        name = name[: -len(NOTEBOOK_SUFFIX)] + ".py"
     ok = (name.endswith(".py") and len(name) > 3 and len(name.encode("utf-8", "replace")) <= 100
           and not name.startswith(".") and name.isprintable() and not any(c in name for c in "/\\\0"))
     return name if ok else "submission.py"
