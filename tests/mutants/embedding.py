@@ -1,62 +1,6 @@
-import numpy as np
+"""The embedding mistakes of the library (checks/mistakes/embedding.py), under their old names."""
 
-from tests.mutants import Mutant
+from checks.mistakes.embedding import *  # noqa: F401,F403  (the wrong implementations, by name)
+from tests.mutants import group_mutants
 
-
-def embedding_bw_assign(indices, dy, V):
-    """dE[indices] = dy: a repeated index keeps only its last gradient."""
-    dy = np.asarray(dy, dtype=np.float64)
-    dE = np.zeros((V, dy.shape[2]))
-    dE[np.asarray(indices).reshape(-1)] = dy.reshape(-1, dy.shape[2])
-    return dE
-
-
-def embedding_bw_mean(indices, dy, V):
-    """Averages the gradients of a repeated index instead of summing them."""
-    dy = np.asarray(dy, dtype=np.float64)
-    idx = np.asarray(indices).reshape(-1)
-    dE = np.zeros((V, dy.shape[2]))
-    np.add.at(dE, idx, dy.reshape(-1, dy.shape[2]))
-    counts = np.bincount(idx, minlength=V)
-    return dE / np.maximum(counts, 1)[:, None]
-
-
-MUTANTS = [
-    Mutant("embedding.embedding_backward", "assigns instead of accumulating repeated indices", embedding_bw_assign),
-    Mutant("embedding.embedding_backward", "averages repeated indices", embedding_bw_mean),
-]
-
-
-# ---------------------------------------------------------------- adversarial review
-
-
-def embedding_bw_indices_transposed(indices, dy, V):
-    """indices.T flattened against dy flattened row-major: gradients paired with the wrong tokens."""
-    dy = np.asarray(dy, dtype=np.float64)
-    dE = np.zeros((V, dy.shape[2]))
-    np.add.at(dE, np.asarray(indices).T.reshape(-1), dy.reshape(-1, dy.shape[2]))
-    return dE
-
-
-def embedding_bw_table_too_small(indices, dy, V):
-    """dE sized by the largest index seen, not by V."""
-    dy = np.asarray(dy, dtype=np.float64)
-    idx = np.asarray(indices).reshape(-1)
-    dE = np.zeros((int(idx.max()) + 1, dy.shape[2]))
-    np.add.at(dE, idx, dy.reshape(-1, dy.shape[2]))
-    return dE
-
-
-def embedding_bw_first_sequence(indices, dy, V):
-    dy = np.asarray(dy, dtype=np.float64)
-    dE = np.zeros((V, dy.shape[2]))
-    np.add.at(dE, np.asarray(indices)[0], dy[0])
-    return dE
-
-
-MUTANTS += [
-    Mutant("embedding.embedding_backward", "indices transposed against dy", embedding_bw_indices_transposed),
-    Mutant("embedding.embedding_backward", "table sized max(index)+1", embedding_bw_table_too_small,
-           verdict="wrong shape or type"),
-    Mutant("embedding.embedding_backward", "only the first sequence", embedding_bw_first_sequence),
-]
+MUTANTS = group_mutants("embedding")

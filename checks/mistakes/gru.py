@@ -1,0 +1,154 @@
+"""Wrong implementations of gru.* that the checks must catch."""
+
+import numpy as np
+
+import reference.gru as R
+
+
+def _sig(a):
+    return 0.5 * (1 + np.tanh(0.5 * a))
+
+
+def _fwd(x, h, p, reset_after=False):
+    u = _sig(h @ p["Wu"].T + x @ p["Uu"].T + p["bu"])
+    r = _sig(h @ p["Wr"].T + x @ p["Ur"].T + p["br"])
+    if reset_after:  # torch.nn.GRUCell's placement: r ⊙ (W_h h)
+        ht = np.tanh(r * (h @ p["Wh"].T) + x @ p["Uh"].T + p["bh"])
+    else:
+        ht = np.tanh((r * h) @ p["Wh"].T + x @ p["Uh"].T + p["bh"])
+    return u, r, ht
+
+
+def cell_u_swapped(x, h_prev, p):
+    u, _, ht = _fwd(x, h_prev, p)
+    return u * h_prev + (1 - u) * ht
+
+
+def cell_reset_after(x, h_prev, p):
+    u, _, ht = _fwd(x, h_prev, p, reset_after=True)
+    return (1 - u) * h_prev + u * ht
+
+
+def _backward(x, h, p, dh, swap_u=False, reset_after=False, r_path=True, dWh_uses_h=False):
+    u, r, ht = _fwd(x, h, p, reset_after)
+    w_new = (1 - u) if swap_u else u  # weight of h̃
+    dau = dh * (ht - h) * u * (1 - u) * (-1 if swap_u else 1)
+    dah = dh * w_new * (1 - ht ** 2)
+    dh_prev = dh * (1 - w_new) + dau @ p["Wu"]
+    if reset_after:
+        whh = h @ p["Wh"].T
+        dar = dah * whh * r * (1 - r)
+        dh_prev = dh_prev + (dah * r) @ p["Wh"]
+        dWh = (dah * r).T @ h
+    else:
+        drh = dah @ p["Wh"]
+        dar = drh * h * r * (1 - r)
+        if r_path:
+            dh_prev = dh_prev + drh * r
+        dWh = dah.T @ (h if dWh_uses_h else r * h)
+    dh_prev = dh_prev + dar @ p["Wr"]
+    dx = dau @ p["Uu"] + dar @ p["Ur"] + dah @ p["Uh"]
+    dp = {"Wu": dau.T @ h, "Wr": dar.T @ h, "Wh": dWh, "Uu": dau.T @ x, "Ur": dar.T @ x, "Uh": dah.T @ x,
+          "bu": dau.sum(0), "br": dar.sum(0), "bh": dah.sum(0)}
+    return dx, dh_prev, dp
+
+
+def backward_u_swapped(x, h_prev, p, dh):
+    return _backward(x, h_prev, p, dh, swap_u=True)
+
+
+def backward_reset_after(x, h_prev, p, dh):
+    return _backward(x, h_prev, p, dh, reset_after=True)
+
+
+def backward_no_reset_path(x, h_prev, p, dh):
+    return _backward(x, h_prev, p, dh, r_path=False)
+
+
+def backward_dWh_with_h(x, h_prev, p, dh):
+    return _backward(x, h_prev, p, dh, dWh_uses_h=True)
+
+
+def backward_dp_missing_key(x, h_prev, p, dh):
+    dx, dhp, dp = R.gru_cell_backward(x, h_prev, p, dh)
+    del dp["bh"]
+    return dx, dhp, dp
+
+
+MISTAKES = [
+    ('gru.gru_cell', 'u and 1-u swapped', cell_u_swapped,
+        'TODO u and 1-u swapped',
+        'TODO'),
+    ('gru.gru_cell', "reset after the matmul (torch's placement)", cell_reset_after,
+        "TODO reset after the matmul (torch's placement)",
+        'TODO',
+        {'oracle': 'torch'}),
+    ('gru.gru_cell_backward', 'u and 1-u swapped', backward_u_swapped,
+        'TODO u and 1-u swapped',
+        'TODO'),
+    ('gru.gru_cell_backward', 'reset after the matmul', backward_reset_after,
+        'TODO reset after the matmul',
+        'TODO',
+        {'oracle': 'torch'}),
+    ('gru.gru_cell_backward', 'dh_prev misses the path through r⊙h', backward_no_reset_path,
+        'TODO dh_prev misses the path through r⊙h',
+        'TODO'),
+    ('gru.gru_cell_backward', 'dWh = dah^T h instead of dah^T (r⊙h)', backward_dWh_with_h,
+        'TODO dWh = dah^T h instead of dah^T (r⊙h)',
+        'TODO'),
+    ('gru.gru_cell_backward', "dp without the key 'bh'", backward_dp_missing_key,
+        "TODO dp without the key 'bh'",
+        'TODO',
+        {'verdict': 'wrong shape or type'}),
+]
+
+
+# ---------------------------------------------------------------- adversarial review
+
+
+def _backward2(x, h, p, dh, direct=True, dau_sign=1.0, dar_times_h=True):
+    u, r, ht = _fwd(x, h, p)
+    dau = dau_sign * dh * (ht - h) * u * (1 - u)
+    dah = dh * u * (1 - ht ** 2)
+    drh = dah @ p["Wh"]
+    dar = drh * (h if dar_times_h else 1.0) * r * (1 - r)
+    dh_prev = (dh * (1 - u) if direct else 0.0) + drh * r + dau @ p["Wu"] + dar @ p["Wr"]
+    dx = dau @ p["Uu"] + dar @ p["Ur"] + dah @ p["Uh"]
+    dp = {"Wu": dau.T @ h, "Wr": dar.T @ h, "Wh": dah.T @ (r * h), "Uu": dau.T @ x, "Ur": dar.T @ x,
+          "Uh": dah.T @ x, "bu": dau.sum(0), "br": dar.sum(0), "bh": dah.sum(0)}
+    return dx, dh_prev, dp
+
+
+def backward_no_direct_path(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, direct=False)  # forgets dh·(1−u)
+
+
+def backward_dau_sign(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, dau_sign=-1.0)  # (h − h̃) instead of (h̃ − h)
+
+
+def backward_dar_without_h(x, h_prev, p, dh):
+    return _backward2(x, h_prev, p, dh, dar_times_h=False)
+
+
+def cell_W_untransposed(x, h_prev, p):
+    u = _sig(h_prev @ p["Wu"] + x @ p["Uu"].T + p["bu"])
+    r = _sig(h_prev @ p["Wr"] + x @ p["Ur"].T + p["br"])
+    ht = np.tanh((r * h_prev) @ p["Wh"] + x @ p["Uh"].T + p["bh"])
+    return (1 - u) * h_prev + u * ht
+
+
+MISTAKES += [
+    ('gru.gru_cell_backward', 'dh_prev misses the direct dh·(1−u)', backward_no_direct_path,
+        'TODO dh_prev misses the direct dh·(1−u)',
+        'TODO'),
+    ('gru.gru_cell_backward', 'update-gate gradient sign flipped', backward_dau_sign,
+        'TODO update-gate gradient sign flipped',
+        'TODO'),
+    ('gru.gru_cell_backward', 'reset-gate gradient without the factor h', backward_dar_without_h,
+        'TODO reset-gate gradient without the factor h',
+        'TODO'),
+    ('gru.gru_cell', 'h @ W instead of h @ W.T', cell_W_untransposed,
+        'TODO h @ W instead of h @ W.T',
+        'TODO'),
+]

@@ -1,0 +1,362 @@
+import numpy as np
+
+import reference.norm as R
+
+
+def _stats(x, axes, eps, ddof=0):
+    mu = x.mean(axis=axes, keepdims=True)
+    m = int(np.prod([x.shape[a] for a in axes]))
+    var = ((x - mu) ** 2).sum(axis=axes, keepdims=True) / (m - ddof)
+    return mu, var
+
+
+def bn_unbiased(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps, ddof=1)  # np.var(ddof=1) in the normalisation
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def bn_eps_outside(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps)
+    return gamma * (x - mu) / (np.sqrt(var) + eps) + beta
+
+
+def bn_no_eps(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps)
+    with np.errstate(all="ignore"):
+        return gamma * (x - mu) / np.sqrt(var) + beta
+
+
+def _bn_bw(x, gamma, eps, dy, axes, gb, mean_term=True, var_term=True):
+    mu, var = _stats(x, axes, eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * s
+    m = int(np.prod([x.shape[a] for a in axes]))
+    t = m * dy
+    if mean_term:
+        t = t - dy.sum(axis=axes, keepdims=True)
+    if var_term:
+        t = t - xhat * (dy * xhat).sum(axis=axes, keepdims=True)
+    return gb * s / m * t, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)
+
+
+def bn_backward_no_mean_term(x, gamma, beta, eps, dy):
+    return _bn_bw(x, gamma, eps, dy, (0,), gamma, mean_term=False)
+
+
+def bn_backward_no_var_term(x, gamma, beta, eps, dy):
+    return _bn_bw(x, gamma, eps, dy, (0,), gamma, var_term=False)
+
+
+def bn_backward_no_gamma(x, gamma, beta, eps, dy):
+    return _bn_bw(x, gamma, eps, dy, (0,), 1.0)
+
+
+def bn2d_stats_over_n(x, gamma, beta, eps, dy):
+    # statistics per (channel, pixel) over N only, as if each pixel were a feature
+    n, c, h, w = x.shape
+    xs = x.transpose(0, 2, 3, 1).reshape(n, h * w * c)
+    ds = dy.transpose(0, 2, 3, 1).reshape(n, h * w * c)
+    g = np.tile(gamma, h * w)
+    mu, var = _stats(xs, (0,), eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xhat = (xs - mu) * s
+    dxs = g * s / n * (n * ds - ds.sum(0) - xhat * (ds * xhat).sum(0))
+    dx = dxs.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    xh4 = xhat.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return dx, (dy * xh4).sum(axis=(0, 2, 3)), dy.sum(axis=(0, 2, 3))
+
+
+def bn2d_no_var_term(x, gamma, beta, eps, dy):
+    return _bn_bw(x, gamma, eps, dy, (0, 2, 3), gamma.reshape(1, -1, 1, 1), var_term=False)
+
+
+def running_var_biased(rm, rv, x, m):
+    return (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.var(0)
+
+
+def running_momentum_swapped(rm, rv, x, m):
+    return m * rm + (1 - m) * x.mean(0), m * rv + (1 - m) * x.var(0, ddof=1)
+
+
+def ln_over_batch(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps)  # LayerNorm's statistics taken over the batch axis (that is BatchNorm)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def ln_eps_outside(x, gamma, beta, eps):
+    mu, var = _stats(x, (1,), eps)
+    return gamma * (x - mu) / (np.sqrt(var) + eps) + beta
+
+
+def ln_backward_over_batch(x, gamma, beta, eps, dy):
+    return _bn_bw(x, gamma, eps, dy, (0,), gamma)  # BatchNorm's gradient: statistics over the batch axis
+
+
+def ln_backward_gamma_outside(x, gamma, beta, eps, dy):
+    # treats γ as if it multiplied after the normalisation of the row of dy, ie ignores that γ varies inside the row
+    dx, dg, db = R.layernorm_backward(x, np.ones_like(gamma), beta, eps, dy)
+    return gamma * dx, dg, db
+
+
+def ln_backward_no_var_term(x, gamma, beta, eps, dy):
+    mu, var = _stats(x, (1,), eps)
+    s = 1.0 / np.sqrt(var + eps)
+    g = gamma * dy
+    d = x.shape[1]
+    xhat = (x - mu) * s
+    return s / d * (d * g - g.sum(1, keepdims=True)), (dy * xhat).sum(0), dy.sum(0)
+
+
+MISTAKES = [
+    ('norm.batchnorm_forward', 'unbiased variance in the normalisation', bn_unbiased,
+        'TODO unbiased variance in the normalisation',
+        'TODO'),
+    ('norm.batchnorm_forward', 'eps outside the square root', bn_eps_outside,
+        'TODO eps outside the square root',
+        'TODO'),
+    ('norm.batchnorm_forward', 'no eps (nan on constant features)', bn_no_eps,
+        'TODO no eps (nan on constant features)',
+        'TODO'),
+    ('norm.batchnorm_forward', 'unbiased variance (caught by the moments property)', bn_unbiased,
+        '',
+        '',
+        {'oracle': 'property:moments'}),
+    ('norm.batchnorm_forward', 'eps outside the root (moments property)', bn_eps_outside,
+        '',
+        '',
+        {'oracle': 'property:moments'}),
+    ('norm.batchnorm_backward', 'missing the mean term', bn_backward_no_mean_term,
+        'TODO missing the mean term',
+        'TODO'),
+    ('norm.batchnorm_backward', 'missing the variance term', bn_backward_no_var_term,
+        'TODO missing the variance term',
+        'TODO'),
+    ('norm.batchnorm_backward', 'missing the mean term (sympy)', bn_backward_no_mean_term,
+        '',
+        '',
+        {'oracle': 'sympy'}),
+    ('norm.batchnorm_backward', 'missing the variance term (sympy)', bn_backward_no_var_term,
+        '',
+        '',
+        {'oracle': 'sympy'}),
+    ('norm.batchnorm_backward', 'missing the mean term (projection property)', bn_backward_no_mean_term,
+        '',
+        '',
+        {'oracle': 'property:dx-projections', 'verdict': 'property violated'}),
+    ('norm.batchnorm_backward', 'missing the variance term (projection property)', bn_backward_no_var_term,
+        '',
+        '',
+        {'oracle': 'property:dx-projections', 'verdict': 'property violated'}),
+    ('norm.batchnorm_backward', 'dx without γ', bn_backward_no_gamma,
+        'TODO dx without γ',
+        'TODO'),
+    ('norm.batchnorm2d_backward', 'statistics over (N) only', bn2d_stats_over_n,
+        'TODO statistics over (N) only',
+        'TODO'),
+    ('norm.batchnorm2d_backward', 'missing the variance term', bn2d_no_var_term,
+        'TODO missing the variance term',
+        'TODO'),
+    ('norm.batchnorm_running_update', 'running_var with the biased variance', running_var_biased,
+        'TODO running_var with the biased variance',
+        'TODO'),
+    ('norm.batchnorm_running_update', 'momentum on the old value', running_momentum_swapped,
+        'TODO momentum on the old value',
+        'TODO'),
+    ('norm.layernorm_forward', 'statistics over the batch axis', ln_over_batch,
+        'TODO statistics over the batch axis',
+        'TODO'),
+    ('norm.layernorm_forward', 'eps outside the square root', ln_eps_outside,
+        'TODO eps outside the square root',
+        'TODO'),
+    ('norm.layernorm_forward', 'statistics over the batch axis (moments property)', ln_over_batch,
+        '',
+        '',
+        {'oracle': 'property:moments'}),
+    ('norm.layernorm_backward', "BatchNorm's gradient (batch axis)", ln_backward_over_batch,
+        "TODO BatchNorm's gradient (batch axis)",
+        'TODO'),
+    ('norm.layernorm_backward', "γ outside the row's normalisation", ln_backward_gamma_outside,
+        "TODO γ outside the row's normalisation",
+        'TODO'),
+    ('norm.layernorm_backward', 'missing the variance term', ln_backward_no_var_term,
+        'TODO missing the variance term',
+        'TODO'),
+    ('norm.layernorm_backward', 'missing the variance term (sympy)', ln_backward_no_var_term,
+        '',
+        '',
+        {'oracle': 'sympy'}),
+]
+
+
+# ---------------------------------------------------------------- added by the adversarial review
+
+
+def ln_unbiased(x, gamma, beta, eps):
+    """np.var(ddof=1) per row (torch.var's default); nan for D = 1."""
+    mu = x.mean(1, keepdims=True)
+    with np.errstate(all="ignore"):
+        var = ((x - mu) ** 2).sum(1, keepdims=True) / (x.shape[1] - 1)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def ln_unbiased_guarded(x, gamma, beta, eps):
+    """The unbiased row variance, guarded against D = 1 (so no nan gives it away)."""
+    mu, var = _stats(x, (1,), eps, ddof=1 if x.shape[1] > 1 else 0)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def bn_sqrt_eps_added_to_std(x, gamma, beta, eps):
+    mu, var = _stats(x, (0,), eps)
+    return gamma * (x - mu) / (np.sqrt(var) + np.sqrt(eps)) + beta
+
+
+def bn_over_features(x, gamma, beta, eps):
+    mu, var = _stats(x, (1,), eps)  # BatchNorm with LayerNorm's axis
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def bn_backward_dgamma_from_x(x, gamma, beta, eps, dy):
+    dx, _, db = R.batchnorm_backward(x, gamma, beta, eps, dy)
+    return dx, (dy * x).sum(0), db  # Σ dy·x, not Σ dy·x̂
+
+
+def bn_backward_dbeta_mean(x, gamma, beta, eps, dy):
+    dx, dg, _ = R.batchnorm_backward(x, gamma, beta, eps, dy)
+    return dx, dg, dy.mean(0)
+
+
+def bn_backward_unbiased(x, gamma, beta, eps, dy):
+    mu, var = _stats(x, (0,), eps, ddof=1)
+    n = x.shape[0]
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    return gamma * s / n * (n * dy - dy.sum(0) - xh * (dy * xh).sum(0)), (dy * xh).sum(0), dy.sum(0)
+
+
+def bn_backward_staged_eps_outside(x, gamma, beta, eps, dy):
+    """The staged (dvar, dmu) backward of y = γ(x-μ)/(√σ² + eps) + β: eps outside the root."""
+    n = x.shape[0]
+    mu, var = _stats(x, (0,), eps)
+    xc = x - mu
+    std = np.sqrt(var) + eps
+    dxh = dy * gamma
+    with np.errstate(all="ignore"):
+        dvar = np.where(var > 0, -(dxh * xc).sum(0) / std ** 2 * 0.5 / np.sqrt(var), 0.0)
+    dmu = -(dxh / std).sum(0) + dvar * (-2 * xc).mean(0)
+    return dxh / std + dvar * 2 * xc / n + dmu / n, (dy * xc / std).sum(0), dy.sum(0)
+
+
+def bn_backward_xc_in_var_term(x, gamma, beta, eps, dy):
+    """x - μ instead of x̂ as the factor of the variance term (an s lost)."""
+    n = x.shape[0]
+    mu, var = _stats(x, (0,), eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xc = x - mu
+    xh = xc * s
+    return gamma * s / n * (n * dy - dy.sum(0) - xc * (dy * xh).sum(0)), (dy * xh).sum(0), dy.sum(0)
+
+
+def bn2d_m_is_batch_size(x, gamma, beta, eps, dy):
+    """Statistics over (N, H, W), but m = N in the backward formula."""
+    axes = (0, 2, 3)
+    mu, var = _stats(x, axes, eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    m = x.shape[0]
+    dx = gamma.reshape(1, -1, 1, 1) * s / m * (m * dy - dy.sum(axes, keepdims=True) - xh * (dy * xh).sum(axes, keepdims=True))
+    return dx, (dy * xh).sum(axes), dy.sum(axes)
+
+
+def bn2d_stats_over_nc(x, gamma, beta, eps, dy):
+    """Statistics per pixel over (N, C)."""
+    axes = (0, 1)
+    mu, var = _stats(x, axes, eps)
+    s = 1.0 / np.sqrt(var + eps)
+    xh = (x - mu) * s
+    m = x.shape[0] * x.shape[1]
+    g = gamma.reshape(1, -1, 1, 1) * dy
+    dx = s / m * (m * g - g.sum(axes, keepdims=True) - xh * (g * xh).sum(axes, keepdims=True))
+    return dx, (dy * xh).sum((0, 2, 3)), dy.sum((0, 2, 3))
+
+
+def running_var_plus_eps(rm, rv, x, m):
+    """The running variance tracks var + eps (the normalisation's denominator)."""
+    return (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * (x.var(0, ddof=1) + 1e-5)
+
+
+def running_var_debiased_backwards(rm, rv, x, m):
+    n = x.shape[0]
+    return (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.var(0) * (n - 1) / n  # N/(N-1) inverted
+
+
+def ln_backward_dgamma_with_batch_stats(x, gamma, beta, eps, dy):
+    dx, _, db = R.layernorm_backward(x, gamma, beta, eps, dy)
+    mu, var = _stats(x, (0,), eps)  # x̂ of BatchNorm in dgamma
+    return dx, (dy * (x - mu) / np.sqrt(var + eps)).sum(0), db
+
+
+def ln_backward_eps_outside(x, gamma, beta, eps, dy):
+    """Right forward statistics, but s = 1/(√σ² + eps) in the backward."""
+    d = x.shape[1]
+    mu, var = _stats(x, (1,), eps)
+    xh = (x - mu) / np.sqrt(var + eps)
+    g = dy * gamma
+    s = 1.0 / (np.sqrt(var) + eps)
+    dx = s / d * (d * g - g.sum(1, keepdims=True) - xh * (g * xh).sum(1, keepdims=True))
+    return dx, (dy * xh).sum(0), dy.sum(0)
+
+
+def ln_backward_no_gamma_in_dx(x, gamma, beta, eps, dy):
+    return R.layernorm_backward(x, np.ones_like(gamma), beta, eps, dy)
+
+
+MISTAKES += [
+    ('norm.layernorm_forward', 'unbiased row variance (nan at D = 1)', ln_unbiased,
+        'TODO unbiased row variance (nan at D = 1)',
+        'TODO'),
+    ('norm.layernorm_forward', 'unbiased row variance, D = 1 guarded', ln_unbiased_guarded,
+        'TODO unbiased row variance, D = 1 guarded',
+        'TODO'),
+    ('norm.batchnorm_forward', '√eps added to the standard deviation', bn_sqrt_eps_added_to_std,
+        'TODO √eps added to the standard deviation',
+        'TODO'),
+    ('norm.batchnorm_forward', "statistics over the features (LayerNorm's axis)", bn_over_features,
+        "TODO statistics over the features (LayerNorm's axis)",
+        'TODO'),
+    ('norm.batchnorm_backward', 'dgamma = Σ dy·x', bn_backward_dgamma_from_x,
+        'TODO dgamma = Σ dy·x',
+        'TODO'),
+    ('norm.batchnorm_backward', 'dbeta = mean of dy', bn_backward_dbeta_mean,
+        'TODO dbeta = mean of dy',
+        'TODO'),
+    ('norm.batchnorm_backward', 'unbiased variance in the backward', bn_backward_unbiased,
+        'TODO unbiased variance in the backward',
+        'TODO'),
+    ('norm.batchnorm_backward', 'staged backward with eps outside the root', bn_backward_staged_eps_outside,
+        'TODO staged backward with eps outside the root',
+        'TODO'),
+    ('norm.batchnorm_backward', 'x - μ instead of x̂ in the variance term', bn_backward_xc_in_var_term,
+        'TODO x - μ instead of x̂ in the variance term',
+        'TODO'),
+    ('norm.batchnorm2d_backward', 'm = N instead of N·H·W', bn2d_m_is_batch_size,
+        'TODO m = N instead of N·H·W',
+        'TODO'),
+    ('norm.batchnorm2d_backward', 'statistics over (N, C)', bn2d_stats_over_nc,
+        'TODO statistics over (N, C)',
+        'TODO'),
+    ('norm.batchnorm_running_update', 'running_var tracks var + eps', running_var_plus_eps,
+        'TODO running_var tracks var + eps',
+        'TODO'),
+    ('norm.batchnorm_running_update', 'N/(N-1) correction inverted', running_var_debiased_backwards,
+        'TODO N/(N-1) correction inverted',
+        'TODO'),
+    ('norm.layernorm_backward', "dgamma with BatchNorm's x̂", ln_backward_dgamma_with_batch_stats,
+        "TODO dgamma with BatchNorm's x̂",
+        'TODO'),
+    ('norm.layernorm_backward', 'eps outside the root in the backward', ln_backward_eps_outside,
+        'TODO eps outside the root in the backward',
+        'TODO'),
+    ('norm.layernorm_backward', 'dx without γ', ln_backward_no_gamma_in_dx,
+        'TODO dx without γ',
+        'TODO'),
+]
