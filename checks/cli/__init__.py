@@ -55,6 +55,7 @@ COMMANDS: tuple[str, ...] = (
     "checks.cli.list",
     "checks.cli.template",
     "checks.cli.grade",
+    "checks.cli.report",
     "checks.cli.audit",
     "checks.cli.vectors",
     "checks.cli.check",
