@@ -1,13 +1,16 @@
-"""``formulacheck grade``: grade one submission (a table) or many (a CSV).
+"""``formulacheck grade``: grade one submission (a table and the feedback) or many (a CSV).
 
-    formulacheck grade SUBMISSION.py [--json results.json] [--rubric rubric.toml] [--vectors V.zip] [--timeout S]
-    formulacheck grade DIR_OR_FILES... --out grades.csv [--json-dir D] [--jobs N]
+    formulacheck grade SUBMISSION.py [--json results.json] [--rubric rubric.toml] [--vectors V.zip] [--brief]
+    formulacheck grade DIR_OR_FILES... --out grades.csv [--json-dir D] [--jobs N] [--quiet]
     formulacheck grade --write-reference ref_submission.py
 
 The grading cases and expected answers come from a vectors file
-(checks.grader.grade; --vectors, default: the package's public file).
---profile, --examples and --no-cache are still accepted (checked, --examples
-set in the rubric) but do not change what a vectors file holds.
+(checks.grader.grade; --vectors, default: the package's public file). What a
+batch is (flat folders, one folder per student, Gradescope's and Canvas'
+exports) and whose each row is: :mod:`checks.grader.batch`. One submission
+prints its table, then the full feedback of every formula that failed
+(--brief: the table only); a batch prints a table and a class summary.
+Progress goes to stderr (:mod:`checks.cli.progress`; --quiet: none).
 
 Exit codes (the policy of :mod:`checks.cli`): 0 graded (whatever the grades),
 2 bad input (one line on stderr; also an output that exists without --force,
@@ -19,11 +22,12 @@ Output files (--json, --out, the files of --json-dir, --write-reference) are
 refused before grading when they exist, unless --force.
 
 Names: a directory is listed with bytes-safe names (any file name, UTF-8 or
-not); every entry whose name ends with ".py" (any case) is a row: a regular
-file is graded, anything else (a symbolic link, a directory, a FIFO...) is
-status "unreadable" with the reason. Rows are keyed by
-:func:`checks.grader.report.unique_keys` (the CSV's "submission" column, the
-JSON file names); the CSV's "file" column keeps the name, escaped readably.
+not); in a flat folder every entry whose name ends with ".py" or ".ipynb" (any
+case) is a row: a regular file is graded, anything else (a symbolic link, a
+directory, a FIFO...) is status "unreadable" with the reason. Rows are keyed
+by the student (:func:`checks.grader.batch.discover`, made unique by
+:func:`checks.grader.report.unique_keys`: the CSV's "student" column, the JSON
+file names); the CSV's "file" column keeps the name, escaped readably.
 
 Interruption: SIGINT and SIGTERM stop the batch (the handlers raise in the
 main thread; grading runs in worker threads). The grader is closed (workers
@@ -54,54 +58,37 @@ def add_parser(sub):
                     "(and --json writes Gradescope's results.json); several files or directories print a "
                     "summary and, with --out grades.csv, write one CSV row per submission.",
     )
-    p.add_argument("paths", nargs="*", metavar="SUBMISSION", help=".py files or directories of .py files")
+    p.add_argument("paths", nargs="*", metavar="SUBMISSION",
+                   help=".py/.ipynb files, folders of them, folders of student folders, Gradescope's or Canvas' "
+                        "export folder")
     p.add_argument("--json", metavar="FILE", help="write results.json (Gradescope format) for a single submission")
     p.add_argument("--rubric", metavar="TOML", help="points, allowed imports, limits and example counts")
     p.add_argument("--vectors", metavar="FILE", help="the grading vectors file (default: the package's public one)")
     p.add_argument("--shrink", action="store_true",
                    help="also search for a smaller failing input for the feedback (needs torch, SymPy, Hypothesis)")
-    p.add_argument("--profile", default="grade", help="Hypothesis profile (checked; the cases come from the vectors file)")
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per formula (overrides the rubric)")
-    p.add_argument("--examples", type=int, metavar="N",
-                   help="base example count per formula (overrides the rubric's default; the cases come from the vectors file)")
     p.add_argument("--out", metavar="CSV", help="write one CSV row per submission")
-    p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<file name without .py>.json per submission")
+    p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<row key>.json per submission (the CSV's student)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions in parallel (default 1)")
     p.add_argument("--isolation", metavar="require=LEVEL",
                    help="refuse to grade below LEVEL: namespaces+seccomp, namespaces, seccomp+uid, uid, seccomp "
                         "or none (default: the strongest available; a batch refuses 'none')")
     p.add_argument("--group", help="grade only these groups (comma-separated)")
-    p.add_argument("--no-cache", action="store_true", help="no effect (kept for old scripts: nothing is cached)")
+    p.add_argument("--brief", action="store_true", help="one submission: the table only (no full feedback)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
     cc.add_force(p, "the output files (--json, --out, the files of --json-dir, --write-reference)")
     return p
 
 
-def _expand(paths: list[str]) -> list[str]:
-    """The submissions: files as given, directories listed (bytes-safe names, sorted by their bytes).
+def _expand(paths: list[str], submission_file: str | None = None) -> list:
+    """The submissions (:class:`checks.grader.batch.Submission`) of the command line's paths."""
+    from checks.grader import batch
 
-    In a directory every entry named ``*.py`` (any case) counts, whatever its
-    type: the grader gives what is not a regular file a status. A file given
-    on the command line is passed on as it is (a link, a FIFO: a status too);
-    a directory given on the command line is listed even through a link.
-    """
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            bp = os.fsencode(p)
-            try:
-                with os.scandir(bp) as it:
-                    names = sorted(e.name for e in it if e.name.lower().endswith(b".py"))
-            except OSError as e:
-                raise UsageError(f"{p!r}: cannot list the directory: {e.strerror or e}") from None
-            if not names:
-                raise UsageError(f"{p!r}: the directory holds no .py file")
-            out += [os.fsdecode(os.path.join(bp, n)) for n in names]
-        elif os.path.lexists(p):
-            out.append(p)
-        else:
-            raise UsageError(f"{p!r}: no such file or directory")
-    return out
+    try:
+        return batch.discover(paths, submission_file)
+    except batch.BatchError as e:
+        raise UsageError(str(e)) from None
 
 
 def _json_dir(args, keys: list[str]) -> None:
@@ -143,39 +130,29 @@ def _options(args):
     from dataclasses import replace
 
     from checks import registry
-    from checks.run import profiles
     from checks.grader import rubric as rb
 
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     if args.timeout is not None and not (0 < args.timeout <= 3600):
         raise UsageError(f"--timeout {args.timeout}: give seconds between 0 and 3600")
-    if args.examples is not None and not (1 <= args.examples <= 100_000):
-        raise UsageError(f"--examples {args.examples}: give a count between 1 and 100000")
-    try:
-        profile = profiles.resolve(args.profile)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
     try:
         rub = rb.load(args.rubric)
     except rb.RubricError as e:
         raise UsageError(str(e)) from None
     if args.timeout is not None:
         rub = replace(rub, limits=replace(rub.limits, timeout=args.timeout))
-    if args.examples is not None:
-        rub = replace(rub, examples_default=args.examples)
     ids = None
     if args.group:
         try:
             ids = [f.id for f in registry.select(group=args.group)]
         except ValueError as e:
             raise UsageError(str(e)) from None
-    return rub, profile, ids
+    return rub, ids
 
 
 def run(args) -> int:
-    from checks.grader import report
-    from checks.grader.source import display_name
+    from checks.grader import batch as batch_mod
 
     err = cc.make(stderr=True)
     if args.write_reference:
@@ -192,21 +169,20 @@ def run(args) -> int:
             return cc.OK
     if not args.paths:
         raise UsageError("give a submission .py file (or files / directories with --out grades.csv)")
-    files = _expand(args.paths)
-    batch = len(files) > 1 or args.out is not None or any(os.path.isdir(p) for p in args.paths)
+    rub, ids = _options(args)
+    subs = _expand(args.paths, rub.submission_file)
+    batch = len(subs) > 1 or args.out is not None or any(os.path.isdir(p) for p in args.paths)
     if args.json and batch:
         raise UsageError("--json is for one submission; with several use --json-dir DIR")
     if args.json:
         cc.refuse_existing(args.json, "--json", args.force)
     if args.out:
         cc.refuse_existing(args.out, "--out", args.force)
-    names = [display_name(os.path.basename(f)) for f in files]
-    if (args.out or args.json_dir) and len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise UsageError(f"several submissions are named {dup}; the CSV and the JSON files name them by "
-                         "file name, rename them")
-    keys = report.unique_keys(names, [display_name(f) for f in files])
-    rub, profile, ids = _options(args)
+    dup = batch_mod.duplicate_file_names(subs)
+    if (args.out or args.json_dir) and dup:
+        raise UsageError(f"several submissions are named {dup}; the CSV and the JSON files name plain files by "
+                         "file name, rename them (or give one folder per student)")
+    keys = [s.key for s in subs]
     if args.vectors is not None:
         _check_vectors(args.vectors, ids)
     from checks.grader import isolation as iso
@@ -219,7 +195,7 @@ def run(args) -> int:
         args.isolation_required = "seccomp"  # a class is never graded without any isolation unless asked
     if args.json_dir:
         _json_dir(args, keys)  # last: it may create the directory
-    return _run(args, files, keys, batch, rub, profile, ids, err)
+    return _run(args, subs, batch, rub, ids, err)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -314,9 +290,23 @@ def _batch_grader_class():
     return BatchGrader
 
 
-def _grade_all(grader, files: list[str], results: list, on_done, stop: threading.Event, lock: threading.Lock,
+def _grade_one(grader, sub):
+    """One submission's result, with whose it is (a folder without a file to grade gets a status, not a grade)."""
+    from checks.core.verdicts import Status, Verdict
+
+    if sub.problem is not None:
+        r = grader._all_zero(sub.where, sub.path, Status.UNREADABLE, sub.problem, Verdict.ERROR)
+    else:
+        r = grader.grade_file(sub.path)
+        if sub.note:
+            r.message = "; ".join(x for x in (r.message, "note: " + sub.note) if x)
+    r.student = dict(sub.student)
+    return r
+
+
+def _grade_all(grader, subs: list, results: list, on_done, stop: threading.Event, lock: threading.Lock,
                bugs: list | None = None) -> list:
-    """Grade ``files`` into ``results`` in ``grader.jobs`` threads; the main thread only waits (and takes the signals).
+    """Grade ``subs`` into ``results`` in ``grader.jobs`` threads; the main thread only waits (and takes the signals).
 
     A result is recorded only if ``stop`` was not set when it was finished
     (after ``stop`` the grader is being closed under the threads: what they
@@ -325,7 +315,7 @@ def _grade_all(grader, files: list[str], results: list, on_done, stop: threading
     from checks.core.compare import Verdict
     from checks.grader.source import display_name
 
-    todo = iter(range(len(files)))
+    todo = iter(range(len(subs)))
 
     def work() -> None:
         while not stop.is_set():
@@ -333,15 +323,17 @@ def _grade_all(grader, files: list[str], results: list, on_done, stop: threading
                 i = next(todo, None)
             if i is None:
                 return
+            sub = subs[i]
             try:
-                r = grader.grade_file(files[i])
+                r = _grade_one(grader, sub)
             except Exception as e:  # grade_file never raises but when the grader is shut down
                 if stop.is_set():
                     return
                 if bugs is not None:
-                    bugs.append(f"--- {display_name(files[i])}\n" + "".join(traceback.format_exception(e)))
-                r = grader._all_zero(display_name(os.path.basename(files[i])), files[i], "grader error",
+                    bugs.append(f"--- {display_name(sub.path) or sub.where}\n" + "".join(traceback.format_exception(e)))
+                r = grader._all_zero(display_name(os.path.basename(sub.path)) or sub.where, sub.path, "grader error",
                                      f"the grader failed on this submission: {type(e).__name__}: {e}", Verdict.ERROR)
+                r.student = dict(sub.student)
             with lock:
                 if stop.is_set():
                     return
@@ -350,7 +342,7 @@ def _grade_all(grader, files: list[str], results: list, on_done, stop: threading
                     on_done(r)
 
     threads = [threading.Thread(target=work, name=f"formulacheck-grade-{k}", daemon=True)
-               for k in range(max(1, min(grader.jobs, len(files))))]
+               for k in range(max(1, min(grader.jobs, len(subs))))]
     for t in threads:
         t.start()
     try:
@@ -372,11 +364,11 @@ def _join(threads_of: str, seconds: float) -> None:
             t.join(max(0.0, end - time.monotonic()))
 
 
-def _run(args, files, keys, batch, rub, profile, ids, err) -> int:
+def _run(args, subs, batch, rub, ids, err) -> int:
     stage = ["preparing"]
     with _Interrupts() as intr:
         try:
-            return _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage)
+            return _run_graded(args, subs, batch, rub, ids, err, intr, stage)
         except Interrupted as e:
             what = {"preparing": "while preparing the grading cases: nothing graded, nothing written",
                     "writing": "while writing the outputs (each output file is complete or absent)"}.get(
@@ -385,18 +377,17 @@ def _run(args, files, keys, batch, rub, profile, ids, err) -> int:
             return 128 + e.signum
 
 
-def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -> int:
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
+    from checks.cli.progress import Progress
     from checks.grader import report
 
     out = cc.make()
+    quiet = getattr(args, "quiet", False)
     t0 = time.perf_counter()
     stop = threading.Event()
     lock = threading.Lock()
     interrupted: Interrupted | None = None
-    results: list = [None] * len(files)
+    results: list = [None] * len(subs)
     bugs: list[str] = []
     from checks.core.vecfile import VectorsError
     from checks.grader.isolation import IsolationError
@@ -409,12 +400,15 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
         if batch and args.isolation is None and rub.isolation is None:
             msg += "; to grade a batch without isolation anyway, pass --isolation require=none"
         raise UsageError(msg) from None
-    err.print(f"isolation: {grader.isolation} (resources: {grader.resources})", style="dim", markup=False,
-              highlight=False, soft_wrap=True)
+    if not quiet:
+        err.print(f"isolation: {grader.isolation} (resources: {grader.resources})", style="dim", markup=False,
+                  highlight=False, soft_wrap=True)
     with grader:  # closed (workers killed, temporary directories removed) before anything is written
-        with err.status("preparing the grading cases...") as status:
+        prep = Progress("reading the grading cases", 0, quiet=quiet, log=False)
+        with prep:
             def on_prepare(fid, k, n):
-                status.update(f"preparing the grading cases: {fid} ({k + 1}/{n})")
+                prep.total = n
+                prep.update(k, note=fid)
 
             grader.on_prepare = on_prepare
             try:
@@ -428,21 +422,20 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
         try:
             stage[0] = "grading"
             n_f = len(grader.formulas)
-            err.print(f"grading cases of {n_f} formulas read in {grader.prepare_seconds:.1f}s "
-                      f"(vectors sha256:{grader.sha256[:16]})",
-                      style="dim", markup=False, highlight=False, soft_wrap=True)
+            if not quiet:
+                err.print(f"grading cases of {n_f} formulas read in {grader.prepare_seconds:.1f}s "
+                          f"(vectors sha256:{grader.sha256[:16]})",
+                          style="dim", markup=False, highlight=False, soft_wrap=True)
             if not batch:
-                _grade_all(grader, files, results, None, stop, lock, bugs)
+                _grade_all(grader, subs, results, None, stop, lock, bugs)
             else:
-                with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                              TextColumn("{task.description}"), console=err, transient=False) as prog:
-                    task = prog.add_task("", total=len(files))
-
+                with Progress("grading", len(subs), quiet=quiet) as prog:
                     def done(r):
-                        prog.update(task, advance=1, description=escape(
-                            f"{report._clean(r.name)}: {r.status} {report._num(r.score)}/{report._num(r.max_score)}"))
+                        who = r.student.get("student") or r.name
+                        prog.advance(note=f"{report._clean(who)}: {r.status} "
+                                          f"{report._num(r.score)}/{report._num(r.max_score)}")
 
-                    _grade_all(grader, files, results, done, stop, lock, bugs)
+                    _grade_all(grader, subs, results, done, stop, lock, bugs)
         except Interrupted as e:
             with lock:  # no result is recorded from now on: the grader is closed under the threads
                 stop.set()
@@ -452,7 +445,7 @@ def _run_graded(args, files, keys, batch, rub, profile, ids, err, intr, stage) -
     # every worker is dead: only now are the output files written
     stage[0] = "writing"
     with intr.deferred():
-        rc = _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage)
+        rc = _write_outputs(args, subs, batch, grader, results, interrupted, out, err, t0, stage, rub.visibility)
     _grader_errors(results, bugs, interrupted)
     return rc
 
@@ -470,26 +463,86 @@ def _grader_errors(results: list, bugs: list[str], interrupted) -> None:
                         f"them after the fix), first {display_name(bad[0].path)}: {bad[0].message}", details)
 
 
-def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, err, t0, stage) -> int:
+def class_summary(results: list) -> str:
+    """The class summary (checks.report.summary.text_summary when installed, else a minimal one)."""
+    try:
+        from checks.report.summary import text_summary
+    except ImportError:
+        return _minimal_summary(results)
+    return text_summary(results)
+
+
+def _minimal_summary(results: list) -> str:
+    """Score distribution (quartiles), per-formula pass rate (worst first), non-ok submissions."""
+    import statistics
+
+    from checks.grader import report
+
+    graded = [r for r in results if r.status != report.NOT_GRADED]
+    lines = [f"Class summary: {len(graded)} of {len(results)} submissions graded"]
+    if graded:
+        sc = sorted(r.score for r in graded)
+        top = max(r.max_score for r in graded)
+        q = statistics.quantiles(sc, n=4, method="inclusive") if len(sc) > 1 else [sc[0]] * 3
+        lines.append(f"  score (of {report._num(top)}): min {report._num(sc[0])}, quartiles "
+                     f"{', '.join(str(report._num(round(x, 2))) for x in q)}, max {report._num(sc[-1])}, "
+                     f"mean {report._num(round(statistics.fmean(sc), 2))}")
+        rate: dict[str, list[int]] = {}
+        for r in graded:
+            for t in r.tests:
+                rate.setdefault(t.id, [0, 0])
+                rate[t.id][0] += t.passed
+                rate[t.id][1] += 1
+        worst = sorted(rate.items(), key=lambda kv: (kv[1][0] / kv[1][1], kv[0]))
+        lines.append("  pass rate per formula (lowest first): " + ", ".join(
+            f"{fid} {p}/{n}" for fid, (p, n) in worst[:10]) + (" ..." if len(worst) > 10 else ""))
+    bad = [r for r in results if r.status != "ok"]
+    if bad:
+        lines.append(f"  not ok ({len(bad)}): " + "; ".join(
+            f"{report._clean(r.student.get('student') or r.name)}: {r.status}" for r in bad[:20])
+            + (" ..." if len(bad) > 20 else ""))
+    return "\n".join(lines)
+
+
+def _print_single(out, res, brief: bool) -> None:
+    from rich.rule import Rule
+
+    from checks.grader import report
+
+    out.print(report.table(res))
+    if not brief:
+        for fid, text in report.failed_feedback(res):
+            if not text.startswith(f"{fid}: not implemented"):  # the table says it all
+                out.print(Rule(fid, style="red"))
+                out.print(report._clean(text), markup=False, highlight=False)
+    line = f"Total: {report._num(res.score)} / {report._num(res.max_score)}"
+    if res.status != "ok":
+        line += f"   status: {res.status}: {res.message}"
+    out.print(report._clean(line), markup=False, highlight=False)
+
+
+def _write_outputs(args, subs, batch, grader, results, interrupted, out, err, t0, stage, vis) -> int:
     from checks.grader import report
     from checks.grader.grade import SubmissionResult
     from checks.grader.source import display_name
 
     fids = [f.id for f in grader.formulas]
+    keys = [s.key for s in subs]
     graded = [r for r in results if r is not None]
     if interrupted is not None:
         sig = interrupted.signame
         rows = [r if r is not None else
-                SubmissionResult(display_name(os.path.basename(f)), f, status=report.NOT_GRADED,
-                                 message=f"the batch was interrupted ({sig}) before this submission was graded")
-                for f, r in zip(files, results)]
+                SubmissionResult(display_name(os.path.basename(s.path)) or s.where, s.path, status=report.NOT_GRADED,
+                                 message=f"the batch was interrupted ({sig}) before this submission was graded",
+                                 student=dict(s.student))
+                for s, r in zip(subs, results)]
     else:
         rows = results
     failed: list[str] = []
 
     def write_json(path, r):
         try:
-            report.write_json(path, r)
+            report.write_json(path, r, vis)
         except OSError as e:
             failed.append(f"{path}: {e.strerror or e}")
 
@@ -501,15 +554,11 @@ def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, 
             if args.json_dir:
                 write_json(os.path.join(args.json_dir, report.json_stem(keys[0]) + ".json"), res)
         if interrupted is None:
-            out.print(report.table(res))
-            line = f"Total: {report._num(res.score)} / {report._num(res.max_score)}"
-            if res.status != "ok":
-                line += f"   status: {res.status}: {res.message}"
-            out.print(report._clean(line), markup=False, highlight=False)
+            _print_single(out, res, getattr(args, "brief", False))
     else:
         if args.out:
             try:
-                report.write_csv(args.out, rows, fids, keys)
+                report.write_csv(args.out, rows, fids, keys, [s.where for s in subs])
             except OSError as e:
                 failed.append(f"{args.out}: {e.strerror or e}")
         if args.json_dir:
@@ -519,13 +568,14 @@ def _write_outputs(args, files, keys, batch, grader, results, interrupted, out, 
         if interrupted is None:
             out.print(report.batch_table(rows))
             n_ok = sum(r.status == "ok" for r in rows)
+            out.print(report._clean(class_summary(rows)), markup=False, highlight=False)
             out.print(f"{len(rows)} submissions graded ({n_ok} ok) in {time.perf_counter() - t0:.1f}s"
                       + (f"; wrote {args.out}" if args.out and not failed else ""), markup=False, highlight=False)
     stage[0] = "done"
     if failed:
         cc.error_line("formulacheck grade", f"could not write {len(failed)} output file(s): {failed[0]}")
     if interrupted is not None:
-        n = len(files)
+        n = len(subs)
         if not batch:
             name = report._clean(rows[0].name)
             if graded and args.json:

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 
 from checks.grader.grade import SubmissionResult
@@ -128,12 +129,83 @@ def _num(x: float):
     return int(x) if float(x).is_integer() else round(float(x), 6)
 
 
+# --------------------------------------------------------------------------
+# results.json (Gradescope's autograder specification)
+# --------------------------------------------------------------------------
+
+#: the format of every "output" of results.json. The feedback is prose lines
+#: ("softmax.softmax vs torch: mismatch", "Expected:") and code lines indented
+#: by four spaces (the failing call, the expected and returned values, all
+#: copy-pastable Python). Gradescope's "text" and "simple_format" render the
+#: text as HTML paragraphs whose whitespace is not guaranteed to survive;
+#: Markdown ("md") has one construct whose content is kept byte for byte, the
+#: fenced code block: the code lines go into ```python blocks (monospace,
+#: indentation and long arrays intact), the prose is escaped so that nothing
+#: a submission printed or raised (``*``, ``_``, ``<script>``, ``#``...)
+#: becomes markup or HTML. What the submission printed is fenced too.
+OUTPUT_FORMAT = "md"
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_MD_LEADING = re.compile(r"^(\s*)([#+=>-]|\d+[.)])")
+
+
+def md_escape(line: str) -> str:
+    """One prose line as Markdown that renders as exactly this text (leading spaces kept as &nbsp;)."""
+    line = _clean(line)
+    body = line.lstrip(" ")
+    indent = len(line) - len(body)
+    body = _MD_SPECIAL.sub(r"\\\1", body)
+    body = _MD_LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), body)
+    return "&nbsp;" * indent + body
+
+
+def md_fence(text: str, lang: str = "") -> str:
+    """``text`` in a fenced code block (a fence longer than any run of backticks inside)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{_clean(text)}\n{fence}"
+
+
+def feedback_md(text: str) -> str:
+    """The feedback (:func:`checks.core.feedback.render`) as Markdown: code lines fenced, prose escaped."""
+    blocks: list[str] = []
+    prose: list[str] = []
+    code: list[str] = []
+
+    def flush_prose():
+        if prose:
+            blocks.append("  \n".join(md_escape(x) for x in prose))  # hard line breaks
+            prose.clear()
+
+    def flush_code():
+        if code:
+            blocks.append(md_fence("\n".join(code), "python"))
+            code.clear()
+
+    for line in text.splitlines():
+        if line.startswith("    "):
+            flush_prose()
+            code.append(line[4:])
+        elif not line.strip():
+            flush_prose()
+            flush_code()
+        else:
+            flush_code()
+            prose.append(line)
+    flush_prose()
+    flush_code()
+    return "\n\n".join(blocks)
+
+
 def summary_text(res: SubmissionResult) -> str:
+    """The top-level output as plain text (what the terminal shows)."""
     n_pass = sum(t.passed for t in res.tests)
     lines = [f"Score: {_num(res.score)} / {_num(res.max_score)} ({n_pass} of {len(res.tests)} formulas passed)",
              f"Submission: {_clean(res.name)}"]
     if res.status != "ok":
         lines.append(f"Status: {res.status}: {res.message}")
+    elif res.message:
+        lines.append(_clean(res.message))
     if res.vectors:
         lines.append(f"Graded against the vectors file sha256:{res.vectors}")
     if res.output:
@@ -141,55 +213,127 @@ def summary_text(res: SubmissionResult) -> str:
     return "\n".join(lines)
 
 
-def results_json(res: SubmissionResult) -> dict:
-    """Gradescope's format: score, execution_time, output, tests[name, score, max_score, status, output]."""
+def summary_md(res: SubmissionResult) -> str:
+    """The top-level output as Markdown: the score, the facts (names, status) and the printed output fenced."""
+    n_pass = sum(t.passed for t in res.tests)
+    facts = [f"Submission: {_clean(res.name)}"]
+    who = res.student.get("name") or ""
+    if who:
+        facts.append(f"Student: {_clean(who)}")
+    if res.status != "ok":
+        facts.append(f"Status: {res.status}: {res.message}")
+    elif res.message:
+        facts.append(_clean(res.message))
+    if res.vectors:
+        facts.append(f"Graded against the vectors file sha256:{res.vectors}")
+    parts = [f"**Score: {_num(res.score)} / {_num(res.max_score)}** ({n_pass} of {len(res.tests)} formulas passed)",
+             md_fence("\n".join(facts), "text")]
+    if res.output:
+        parts += [md_escape("Your submission printed (captured, capped):"), md_fence(res.output, "text")]
+    return "\n\n".join(parts)
+
+
+def test_output(t) -> str:
+    """One test's feedback with its diagnosis (a known mistake that matches), as plain text."""
+    return t.feedback + (f"\n\n{t.diagnosis}" if getattr(t, "diagnosis", "") else "")
+
+
+def results_json(res: SubmissionResult, visibility=None) -> dict:
+    """Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/).
+
+    ``visibility``: the rubric's :class:`checks.grader.rubric.Visibility`
+    (default: every test visible, the autograder's stdout hidden). Each
+    test's ``extra_data`` is the machine-readable verdict; the top level's
+    says how the submission was graded and whose it is.
+    """
+    from checks.grader.rubric import Visibility
+
+    vis = visibility or Visibility()
     return {
         "score": _num(res.score),
         "execution_time": round(res.seconds, 3),
-        "output": summary_text(res),
-        "extra_data": {"status": str(res.status), "isolation": res.isolation, "resources": res.resources,
-                       "vectors": res.vectors},
+        "output": summary_md(res),
+        "output_format": OUTPUT_FORMAT,
+        "test_output_format": OUTPUT_FORMAT,
+        "visibility": vis.default,
+        "stdout_visibility": vis.stdout,
+        "extra_data": {"status": str(res.status), "message": _clean(res.message), "isolation": res.isolation,
+                       "resources": res.resources, "vectors": res.vectors,
+                       "student": {k: _clean(str(v)) for k, v in res.student.items()}},
         "tests": [
             {
                 "name": t.id,
                 "score": _num(t.score),
                 "max_score": _num(t.max_score),
                 "status": "passed" if t.passed else "failed",
-                "output": t.feedback,
+                "output": feedback_md(test_output(t)),
+                "output_format": OUTPUT_FORMAT,
+                "visibility": vis.of(t.id),
+                "extra_data": {"id": t.id, "verdict": str(t.verdict), "diagnosis": _clean(t.diagnosis),
+                               "mistakes": list(t.mistakes)},
             }
             for t in res.tests
         ],
     }
 
 
-def write_json(path: str, res: SubmissionResult) -> None:
-    atomic_write(path, json.dumps(results_json(res), ensure_ascii=False, indent=2) + "\n")
+def write_json(path: str, res: SubmissionResult, visibility=None) -> None:
+    atomic_write(path, json.dumps(results_json(res, visibility), ensure_ascii=False, indent=2) + "\n")
 
 
-def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | None = None) -> str:
-    """``submission`` (the row key), status, totals, one column per formula id, message, ``file`` (the name).
+# --------------------------------------------------------------------------
+# the batch CSV
+# --------------------------------------------------------------------------
 
-    ``keys``: the rows' keys (default: :func:`unique_keys` of the names). A
-    result with status :data:`NOT_GRADED` has empty score cells, never 0.
+def verdict_column(formula_id: str) -> str:
+    """The CSV column of a formula's verdict (next to ``formula_id``, its points)."""
+    return f"{formula_id}:verdict"
+
+
+def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | None = None,
+             where: list[str] | None = None) -> str:
+    """One row per submission, one column per fact (spreadsheets and ``pandas.read_csv`` read it as is).
+
+    Columns: ``student`` (the row key: the student's id, else name, else
+    folder; a plain file's name), the identity columns some row knows
+    (:data:`checks.grader.batch.IDENTITY_FIELDS`: name, sid, email...),
+    ``submission`` (what was graded: ``where``, default the key), status,
+    total, max_total, ``<id>`` (points) per formula, ``<id>:verdict`` per
+    formula, message, ``file`` (the escaped file name), isolation, vectors.
+    A result with status :data:`NOT_GRADED` has empty score and verdict cells, never 0.
     """
+    from checks.grader.batch import IDENTITY_FIELDS
+
     keys = keys if keys is not None else unique_keys([r.name for r in results])
+    where = where if where is not None else keys
+    known = [f for f in IDENTITY_FIELDS if any(r.student.get(f) for r in results)]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "status", "total", "max_total", *ids, "message", "file", "isolation", "vectors"])
-    for key, r in zip(keys, results):
+    w.writerow(["student", *known, "submission", "status", "total", "max_total", *ids,
+                *[verdict_column(i) for i in ids], "message", "file", "isolation", "vectors"])
+    for key, loc, r in zip(keys, where, results):
         msg = _clean(" ".join(r.message.split())[:500])
+        who = [_clean(" ".join(str(r.student.get(f, "")).split())) for f in known]
+        head = [key, *who, _clean(loc), r.status]
+        tail = [msg, _clean(r.name), r.isolation, r.vectors]
         if r.status == NOT_GRADED:
-            w.writerow([key, r.status, "", "", *[""] * len(ids), msg, _clean(r.name), r.isolation, r.vectors])
+            w.writerow([*head, "", "", *[""] * (2 * len(ids)), *tail])
             continue
-        by_id = {t.id: t.score for t in r.tests}
-        w.writerow([key, r.status, _num(r.score), _num(r.max_score), *[_num(by_id.get(i, 0.0)) for i in ids], msg,
-                    _clean(r.name), r.isolation, r.vectors])
+        by_id = {t.id: t for t in r.tests}
+        w.writerow([*head, _num(r.score), _num(r.max_score),
+                    *[_num(by_id[i].score) if i in by_id else 0 for i in ids],
+                    *[str(by_id[i].verdict) if i in by_id else "" for i in ids], *tail])
     return buf.getvalue()
 
 
-def write_csv(path: str, results: list[SubmissionResult], ids: list[str], keys: list[str] | None = None) -> None:
-    atomic_write(path, csv_text(results, ids, keys))
+def write_csv(path: str, results: list[SubmissionResult], ids: list[str], keys: list[str] | None = None,
+              where: list[str] | None = None) -> None:
+    atomic_write(path, csv_text(results, ids, keys, where))
 
+
+# --------------------------------------------------------------------------
+# the terminal
+# --------------------------------------------------------------------------
 
 def table(res: SubmissionResult):
     from rich.table import Table
@@ -216,5 +360,11 @@ def batch_table(results: list[SubmissionResult]):
     for r in results:
         style = "green" if r.status == "ok" else "red"
         total = "" if r.status == NOT_GRADED else f"{_num(r.score)}/{_num(r.max_score)}"
-        t.add_row(Text(_clean(r.name)), Text(r.status, style=style), total, Text(_clean(r.message[:160])))
+        who = r.student.get("student") or r.name
+        t.add_row(Text(_clean(who)), Text(r.status, style=style), total, Text(_clean(r.message[:160])))
     return t
+
+
+def failed_feedback(res: SubmissionResult) -> list[tuple[str, str]]:
+    """(formula id, its full feedback and diagnosis) of every formula that did not pass, in order."""
+    return [(t.id, test_output(t)) for t in res.tests if not t.passed]

@@ -25,6 +25,15 @@ A rubric is a TOML file (every table and key is optional)::
     default = 100         # base count (x each formula's examples_scale); default: the profile's
     "rnn.rnn_bptt" = 40   # an exact count for one formula id
 
+    [submission]
+    file = "hw1.py"       # in a student's folder with several .py/.ipynb files, grade this one
+
+    [visibility]          # Gradescope's results.json: visible, hidden, after_due_date, after_published
+    default = "visible"   # the whole result (top-level "visibility") and every test not named below
+    stdout = "hidden"     # "stdout_visibility": the autograder's stdout (instructors see it always)
+    decode = "after_due_date"            # every test of a group
+    "softmax.softmax" = "after_published"  # one formula id (wins over its group)
+
 Every error names the key and says how to fix it.
 """
 
@@ -40,6 +49,26 @@ from checks.grader.policy import DEFAULT_ALLOWED, DEFAULT_FORBIDDEN, Policy
 
 class RubricError(ValueError):
     pass
+
+
+#: Gradescope's visibility values (results.json ``visibility`` / ``stdout_visibility``), exactly
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who sees what of a results.json on Gradescope (the rubric's ``[visibility]`` table)."""
+
+    default: str = "visible"                       # top-level "visibility" and tests not named
+    stdout: str = "hidden"                         # "stdout_visibility" (Gradescope's own default)
+    groups: dict = field(default_factory=dict)     # group -> value
+    ids: dict = field(default_factory=dict)        # formula id -> value (wins over its group)
+
+    def of(self, formula_id: str) -> str:
+        """The visibility of one test: its id's, else its group's, else the default."""
+        if formula_id in self.ids:
+            return self.ids[formula_id]
+        return self.groups.get(formula_id.split(".", 1)[0], self.default)
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,8 @@ class Rubric:
     examples: dict = field(default_factory=dict)        # id -> exact count
     source: str = "(defaults)"
     isolation: str | None = None                        # the minimum isolation level ([sandbox] isolation)
+    submission_file: str | None = None                  # [submission] file: the file of a student's folder
+    visibility: Visibility = field(default_factory=Visibility)
 
     def points_for(self, formula) -> float:
         return float(self.points.get(formula.id, formula.points))
@@ -77,7 +108,7 @@ class Rubric:
         return profiles.examples(profile, formula.examples_scale)
 
 
-_TABLES = ("points", "policy", "limits", "examples", "sandbox")
+_TABLES = ("points", "policy", "limits", "examples", "sandbox", "submission", "visibility")
 _LIMIT_KEYS = {
     "timeout": (float, 0.05, 3600), "import_timeout": (float, 0.05, 3600), "memory_mb": (int, 256, 1 << 20),
     "max_output_kb": (int, 0, 1 << 20), "max_processes": (int, 1, 4096), "tmpfs_mb": (int, 1, 1 << 16),
@@ -168,7 +199,46 @@ def parse(data: dict, source: str = "(rubric)", ids: list[str] | None = None) ->
             raise RubricError(f"rubric: [sandbox] {e}") from None
     return Rubric(points=points, policy=Policy(lists["allowed_imports"], lists["forbidden_imports"]),
                   limits=replace(Limits(), **limits), examples_default=ex_default, examples=ex, source=source,
-                  isolation=isolation)
+                  isolation=isolation, submission_file=_submission(data.get("submission", {})),
+                  visibility=_visibility(data.get("visibility", {}), ids))
+
+
+def _submission(sub: dict) -> str | None:
+    for k in sub:
+        if k != "file":
+            raise _unknown("key in [submission]", k, ("file",))
+    if "file" not in sub:
+        return None
+    v = sub["file"]
+    if not isinstance(v, str) or not v or "/" in v or "\\" in v or v in (".", "..") or "\0" in v:
+        raise RubricError(f"rubric: [submission] file = {v!r} must be a file name without a folder, "
+                          f"e.g. file = \"hw1.py\"")
+    if not v.lower().endswith((".py", ".ipynb")):
+        raise RubricError(f"rubric: [submission] file = {v!r} must name a .py or .ipynb file")
+    return v
+
+
+def _visibility(vis: dict, ids: list[str]) -> Visibility:
+    groups = {i.split(".", 1)[0] for i in ids}
+    allowed = ", ".join(VISIBILITIES)
+    default, stdout, by_group, by_id = "visible", "hidden", {}, {}
+    for k, v in vis.items():
+        if k not in ("default", "stdout") and k not in groups and k not in ids:
+            close = difflib.get_close_matches(k, ["default", "stdout", *sorted(groups), *ids], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "; use default, stdout, a group or a formula id"
+            raise RubricError(f"rubric: [visibility] {k!r} is not default, stdout, a group or a formula id{hint}")
+        if not isinstance(v, str) or v not in VISIBILITIES:
+            raise RubricError(f"rubric: [visibility] {k} = {v!r} is not a Gradescope visibility; "
+                              f"choose one of {allowed}")
+        if k == "default":
+            default = v
+        elif k == "stdout":
+            stdout = v
+        elif k in ids:
+            by_id[k] = v
+        else:
+            by_group[k] = v
+    return Visibility(default, stdout, by_group, by_id)
 
 
 def load(path: str | None, ids: list[str] | None = None) -> Rubric:
