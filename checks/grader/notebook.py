@@ -100,6 +100,17 @@ def _json_path(e: BaseException) -> str:
     return "/".join(str(p) for p in path)
 
 
+def _language(meta: Any) -> str | None:
+    """The notebook's language as its metadata says (language_info, then kernelspec), or None."""
+    if not isinstance(meta, dict):
+        return None
+    for key, sub in (("language_info", "name"), ("kernelspec", "language")):
+        d = meta.get(key)
+        if isinstance(d, dict) and isinstance(d.get(sub), str) and d[sub].strip():
+            return d[sub].strip()
+    return None
+
+
 def read_notebook(data: bytes) -> tuple[Any, list[str], str | None]:
     """(the notebook as nbformat 4, notes, None) or (None, [], why not); never raises."""
     notes: list[str] = []
@@ -141,6 +152,10 @@ def read_notebook(data: bytes) -> tuple[Any, list[str], str | None]:
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
         return None, [], "not a Jupyter notebook: it has no list of cells"
+    lang = _language(nb.get("metadata"))
+    if lang is not None and not lang.lower().startswith(("python", "ipython")):
+        return None, [], (f"a notebook in {lang[:40]!r}, not Python (its kernel's language): "
+                          "write the submission in a Python notebook")
     for k, c in enumerate(cells, 1):
         if not isinstance(c, dict) or not isinstance(c.get("cell_type"), str):
             return None, [], f"not a readable Jupyter notebook: cell {k} has no cell type"

@@ -23,21 +23,21 @@ import pytest
 from nbformat import v4
 
 from checks import registry
+from checks.core.verdicts import Verdict
 from checks.grader import notebook, refsub
 from checks.grader.grade import Grader
 from checks.grader.notebook import make_locate, relocate_result
 from checks.grader.policy import Policy, scan
 from checks.grader.rubric import Limits, Rubric
-from checks.core.verdicts import Verdict
 from checks.grader.source import decode_source, read_submission, worker_file_name
 
 SUBS = Path(__file__).parent.parent / "submissions"
 IDS = ["activations.sigmoid", "activations.relu_backward", "softmax.softmax", "softmax.cross_entropy"]
 
 
-def _nb(*cells) -> nbformat.NotebookNode:
+def _nb(*cells, metadata: dict | None = None) -> nbformat.NotebookNode:
     """A v4 notebook: a str is a code cell, ("md", text) a markdown cell, ("raw", text) a raw cell."""
-    nb = v4.new_notebook()
+    nb = v4.new_notebook(metadata=metadata or {})
     for c in cells:
         if isinstance(c, tuple):
             nb.cells.append(v4.new_markdown_cell(c[1]) if c[0] == "md" else v4.new_raw_cell(c[1]))
@@ -69,7 +69,9 @@ def reference_notebook() -> nbformat.NotebookNode:
     a, b, c, d = _chunks(refsub.build(), 4)
     return _nb(("md", "# My formulas"), "%matplotlib inline\nimport numpy as np\n", ("md", "## Part 1"), a,
                ("md", "## Part 2\n\nsome `%not code`"), "!pip install x\n" + b, ("md", "## Part 3"), c,
-               ("raw", "%raw is skipped"), d)
+               ("raw", "%raw is skipped"), d,
+               metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                         "language_info": {"name": "python", "version": "3.11.7"}})
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +175,15 @@ def test_a_runtime_error_in_cell_3_line_2_is_reported_there(tmp_path, grader):
     assert "cell 3, line 2 of sub.ipynb" in t.reason
 
 
+def test_policy_violations_are_located_in_their_cells(tmp_path):
+    nb = _nb("import numpy as np\n", ("md", "## 2"), ("md", "## 3"), "x = 1\nimport torch\nimport requests\n")
+    src = read_submission(_write(tmp_path, "sub.ipynb", nb))
+    sc = scan(src.text, Policy(), src.name)
+    assert [v.split(":")[0] for v in sc.violations] == ["line 3", "line 4"]
+    assert [v.split(":")[0] for v in src.locate("; ".join(sc.violations)).split("; ")] == \
+        ["cell 4, line 2", "cell 4, line 3"]
+
+
 def test_locate_rewrites_the_graders_forms_and_nothing_else():
     prog = notebook.to_program(_nb(("md", "m"), "import os\n", ("md", "m"), "x = 1\nimport torch\n"))
     loc = make_locate(prog, "hw.py", "hw.ipynb")
@@ -212,6 +223,9 @@ NOT_NOTEBOOKS = {
     "md only": (nbformat.writes(_nb(("md", "# only"), ("raw", "words"))).encode(),
                 "the notebook has no code cell (2 cells: markdown, raw); write your functions in code cells"),
     "no cells": (nbformat.writes(_nb()).encode(), "the notebook has no code cell (0 cells)"),
+    "R": (nbformat.writes(_nb("x <- c(1, 2)", metadata={"kernelspec": {"name": "ir", "language": "R",
+                                                                        "display_name": "R"}})).encode(),
+          "a notebook in 'R', not Python (its kernel's language): write the submission in a Python notebook"),
     "empty code": (nbformat.writes(_nb(("md", "x"), "", "\n  \n")).encode(),
                    "the notebook's 2 code cells are empty; write your functions in code cells"),
 }
