@@ -126,7 +126,7 @@ def _name_factor(cs: list[float], cases, names) -> tuple[str, str, str] | None:
 def _leaf_perm(rows: list[list[tuple[str, np.ndarray, np.ndarray | None]]], tol: Tol) -> dict[int, int] | None:
     """A non-identity permutation pi of the leaves with actual[j] == expected[pi(j)] on every case."""
     n = len(rows[0])
-    if n < 2 or n > 8:
+    if n < 2 or n > 16:
         return None
     ok = [[all(r[j][2] is not None and arrays_close(r[j][2], r[k][1], tol) for r in rows) for k in range(n)] for j in range(n)]
     if all(ok[j][j] for j in range(n)):
