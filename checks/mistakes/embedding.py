@@ -21,11 +21,11 @@ def embedding_bw_mean(indices, dy, V):
 
 MISTAKES = [
     ('embedding.embedding_backward', 'assigns instead of accumulating repeated indices', embedding_bw_assign,
-        'TODO assigns instead of accumulating repeated indices',
-        'TODO'),
+        'Repeated indices overwrite each other (dE[idx] = dy) instead of accumulating.',
+        'A word used twice gets both gradients: fancy-index assignment keeps only one; use an accumulating add.'),
     ('embedding.embedding_backward', 'averages repeated indices', embedding_bw_mean,
-        'TODO averages repeated indices',
-        'TODO'),
+        'Repeated indices are averaged instead of summed.',
+        'Each use of a row adds its gradient.'),
 ]
 
 
@@ -58,13 +58,13 @@ def embedding_bw_first_sequence(indices, dy, V):
 
 MISTAKES += [
     ('embedding.embedding_backward', 'indices transposed against dy', embedding_bw_indices_transposed,
-        'TODO indices transposed against dy',
-        'TODO'),
+        'The indices are used transposed against dy.',
+        'indices[n, l] goes with dy[n, l, :].'),
     ('embedding.embedding_backward', 'table sized max(index)+1', embedding_bw_table_too_small,
-        'TODO table sized max(index)+1',
-        'TODO',
+        'The gradient table has max(index)+1 rows instead of V.',
+        'dE has the shape of the embedding table: (V, E).',
         {'verdict': 'wrong shape or type'}),
     ('embedding.embedding_backward', 'only the first sequence', embedding_bw_first_sequence,
-        'TODO only the first sequence',
-        'TODO'),
+        'Only the first sequence of the batch is accumulated.',
+        'Sum over every (n, l) position.'),
 ]

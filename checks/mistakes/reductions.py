@@ -21,14 +21,14 @@ def argmin(x, dy):
 
 MISTAKES = [
     ('reductions.max_backward', 'dy to every tied maximum', every_tied_max_gets_dy,
-        'TODO dy to every tied maximum',
-        'TODO'),
+        'dy goes to every tied maximum of a row, so the weights sum to more than 1.',
+        "At a tie, split dy (or give it to one maximum): the row's gradient must total dy."),
     ('reductions.max_backward', 'one-hot without dy', one_hot_ignores_dy,
-        'TODO one-hot without dy',
-        'TODO'),
+        'The one-hot of the argmax is returned without multiplying by dy.',
+        'The chain rule multiplies by the upstream gradient.'),
     ('reductions.max_backward', 'argmin instead of argmax', argmin,
-        'TODO argmin instead of argmax',
-        'TODO'),
+        'The gradient goes to the minimum instead of the maximum.',
+        'Check which element the max picked.'),
 ]
 
 
@@ -69,17 +69,17 @@ def nan_on_tied_maxima_when_dy_is_zero(x, dy):
 
 MISTAKES += [
     ('reductions.max_backward', 'max over the whole array', global_max,
-        'TODO max over the whole array',
-        'TODO'),
+        'The maximum is taken over the whole array instead of per row.',
+        'y_n = max over row n: each row has its own maximum.'),
     ('reductions.max_backward', 'tie counts without keepdims (N == D)', even_split_count_without_keepdims,
-        'TODO tie counts without keepdims (N == D)',
-        'TODO'),
+        'The tie counts are divided without keepdims, so they broadcast along the wrong axis (visible when N == D).',
+        'Keep the reduced axis so each row is divided by its own count.'),
     ('reductions.max_backward', 'split normalised over the whole batch', split_over_all_ties_of_the_batch,
-        'TODO split normalised over the whole batch',
-        'TODO'),
+        "dy is split over the ties of the whole batch instead of each row's.",
+        "Each row's dy is split over that row's maxima only."),
     ('reductions.max_backward', 'nan on tied maxima when dy = 0', nan_on_tied_maxima_when_dy_is_zero,
-        'TODO nan on tied maxima when dy = 0',
-        'TODO',
+        'The tie split produces nan where dy is 0 (0/0).',
+        'Avoid dividing by a quantity that can be 0.',
         {'verdict': 'nan/inf'}),
 ]
 
@@ -96,7 +96,7 @@ def nan_only_on_ties_when_dy_is_zero(x, dy):
 
 MISTAKES += [
     ('reductions.max_backward', "nan on tied maxima only (value oracle's own comparison)", nan_only_on_ties_when_dy_is_zero,
-        "TODO nan on tied maxima only (value oracle's own comparison)",
-        'TODO',
+        'nan appears on tied maxima when dy is 0.',
+        'Avoid dividing by a quantity that can be 0.',
         {'oracle': 'torch', 'verdict': 'nan/inf'}),
 ]
