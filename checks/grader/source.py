@@ -41,7 +41,7 @@ import io
 import os
 import stat
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 #: the largest file read (the grader passes its own limit)
@@ -66,7 +66,7 @@ class Source:
     error: str | None = None       # why the file is unreadable (the verdict's message); None: readable
     # a notebook: rewrites the program's locations in a message ("line 12 of sub.py") into the
     # notebook's ("cell 3, line 2 of sub.ipynb"); None for a .py file
-    locate: Callable[[str], str] | None = None
+    locate: Callable[[str], str] | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
