@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter
 
 from checks.audit.model import FILES, VERDICTS, AuditResult
@@ -114,9 +115,9 @@ def _anchor(i: str) -> str:
 # --------------------------------------------------------------------------- HTML
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.45}
+body{font-family:system-ui,-apple-system,"Segoe UI","DejaVu Sans","Noto Sans CJK SC","Noto Sans CJK JP",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.45}
 table{border-collapse:collapse;width:100%;margin:1em 0;font-size:.92em}th,td{border:1px solid #d0d7de;padding:.35em .5em;vertical-align:top;text-align:left}
-th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.88em}
+th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace,"Noto Sans CJK SC","Noto Sans CJK JP";font-size:.88em}
 pre{background:#f6f8fa;padding:.8em;overflow-x:auto;white-space:pre-wrap}
 .v{color:#fff;border-radius:1em;padding:.05em .6em;font-size:.85em;white-space:nowrap}
 section.entry{border-left:4px solid #d0d7de;padding-left:1em;margin:1.5em 0}dt{font-weight:600}dd{margin:0 0 .4em 1em}
@@ -125,6 +126,21 @@ section.entry{border-left:4px solid #d0d7de;padding-left:1em;margin:1.5em 0}dt{f
 
 def _h(s) -> str:
     return html.escape("" if s is None else str(s), quote=True)
+
+
+#: the language of the course notes (Simplified Chinese: shared/notes): every quote and a location naming a section
+NOTES_LANG = "zh-Hans"
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _notes(s, tag: str = "span") -> str:
+    """Text quoted from the notes, escaped, marked with the notes' language (fonts, screen readers, hyphenation)."""
+    return f'<{tag} lang="{NOTES_LANG}">{_h(s)}</{tag}>'
+
+
+def _location(s) -> str:
+    """A location (``A6.2 (5分) eq. 3``): in the notes' language when it quotes a heading (CJK in it)."""
+    return _notes(s) if _CJK.search(str(s or "")) else _h(s)
 
 
 def _badge(v: str) -> str:
@@ -146,7 +162,7 @@ def to_html(results: list[AuditResult], profile: str = "ci", seconds: float | No
     if er:
         o.append('<h3>Errata found</h3><ul>')
         for r in er:
-            o.append(f'<li><a href="#{_anchor(r.id)}"><code>{_h(r.id)}</code></a> ({_h(_BY_SHORT.get(r.file, r.file))} {_h(r.location)}): {_h(r.claim)}</li>')
+            o.append(f'<li><a href="#{_anchor(r.id)}"><code>{_h(r.id)}</code></a> ({_h(_BY_SHORT.get(r.file, r.file))} {_location(r.location)}): {_h(r.claim)}</li>')
         o.append('</ul>')
     for f in sorted({r.file for r in results}):
         o.append(f'<h2>{_h(f)}</h2><table><thead><tr><th>id</th><th>location</th><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>')
@@ -154,7 +170,7 @@ def to_html(results: list[AuditResult], profile: str = "ci", seconds: float | No
             if r.file != f:
                 continue
             idc = f'<a href="#{_anchor(r.id)}"><code>{_h(r.id)}</code></a>' if r.verdict != "verified" else f'<code>{_h(r.id)}</code>'
-            o.append(f'<tr><td>{idc}</td><td>{_h(r.location)}</td><td>{_h(r.claim)}<br><small>“{_h(_one_line(r.quote, 300))}”</small></td>'
+            o.append(f'<tr><td>{idc}</td><td>{_location(r.location)}</td><td>{_h(r.claim)}<br><small>“{_notes(_one_line(r.quote, 300))}”</small></td>'
                      f'<td>{_badge(r.verdict)}</td><td><small>{_h(_one_line(r.evidence, 500))}</small></td></tr>')
         o.append('</tbody></table>')
     details = [r for r in results if r.verdict != "verified"]
@@ -168,7 +184,11 @@ def to_html(results: list[AuditResult], profile: str = "ci", seconds: float | No
                     ("correction", r.correction), ("checked", f"{r.checked}; truths: {', '.join(r.truths)}")]
             for k, v in rows:
                 if v:
-                    body = f'<code>{_h(v)}</code>' if k == "counterexample" else _h(v)
+                    if k == "quoted":
+                        o.append(f'<dt>{_h(k)}</dt><dd lang="{NOTES_LANG}">{_h(v)}</dd>')
+                        continue
+                    body = (f'<code>{_h(v)}</code>' if k == "counterexample" else
+                            f'{_h(r.file)}, {_location(r.location)}' if k == "file" else _h(v))
                     o.append(f'<dt>{_h(k)}</dt><dd>{body}</dd>')
             o.append(f'</dl><pre>{_h(r.details)}</pre></section>')
     o.append('</body></html>')

@@ -11,8 +11,9 @@ in their extended form:
   head line of the test's feedback (``<id> vs <oracle>: <verdict>``) and is
   ``failed`` when it names none;
 - the CSV: ``submission, status, total, max_total, <formula ids>..., message,
-  file, isolation, vectors``; extended with identity columns before
-  ``submission`` (they become ``Row.student``) and ``<id>:verdict`` columns.
+  file, isolation, vectors``; extended with the row key ``student`` and
+  identity columns (name, sid, email...) before ``submission`` (they become
+  ``Row.student``) and ``<id>:verdict`` columns.
   Without verdict columns a formula passed when it scored its column's
   highest score (> 0): a grade is all or nothing per formula.
 
@@ -28,6 +29,7 @@ import csv
 import json
 import math
 import os
+import re
 
 from checks.core.verdicts import Status, Verdict
 from checks.report.rows import FAILED, Row, TestRow
@@ -53,9 +55,18 @@ def _name(path: str) -> str:
 # --------------------------------------------------------------------------- results.json
 
 
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\]<>|~&#+=.)-])")
+
+
+def _md_plain(line: str) -> str:
+    """A line of the Markdown feedback (checks.grader.report.md_escape) as its plain text."""
+    return _MD_ESCAPED.sub(r"\1", line.replace("&nbsp;", " ")).strip()
+
+
 def verdict_from_feedback(test_id: str, text: str) -> str:
     """The verdict the head line of a test's feedback names (``softmax.softmax vs torch: mismatch``), else FAILED."""
-    head = next((ln for ln in str(text or "").splitlines() if ln.strip()), "").strip()
+    lines = [_md_plain(ln) for ln in str(text or "").splitlines() if ln.strip() and not ln.lstrip().startswith("```")]
+    head = lines[0] if lines else ""
     if not head.startswith(test_id):
         return FAILED
     for v in _VERDICTS:
@@ -167,7 +178,9 @@ def read_csv(path: str) -> list[Row]:
         raise LoadError(f"{_name(path)}: not a formulacheck grades CSV (no 'submission' and 'status' columns)")
     head = table[0]
     at = head.index("submission")
-    identity = head[:at]
+    # the row key: ``student`` (first, the identity-keyed CSV) else ``submission`` (the CSV of scores)
+    key_col = "student" if "student" in head[:at] else "submission"
+    identity = [c if c != key_col else "" for c in head[:at]]
     verdict_cols = {c[: -len(VERDICT_SUFFIX)]: j for j, c in enumerate(head) if c.endswith(VERDICT_SUFFIX) and j > at}
     score_cols = [(c, j) for j, c in enumerate(head) if j > at and c not in CSV_COLUMNS and not c.endswith(VERDICT_SUFFIX)]
     ids = [c for c, _ in score_cols] + [i for i in verdict_cols if i not in {c for c, _ in score_cols}]
@@ -203,8 +216,8 @@ def read_csv(path: str) -> list[Row]:
                     else:
                         v = FAILED
                 tests.append(TestRow(fid, v, sc, points.get(fid)))
-        key = get("submission")
-        rows.append(Row(key=key, name=get("file") or key, status=status, message=get("message"),
+        key = get(key_col)
+        rows.append(Row(key=key, name=get("file") or get("submission") or key, status=status, message=get("message"),
                         score=total if graded else None,
                         max_score=_csv_number(get("max_total"), path, n, "max_total") if graded else None,
                         tests=tests, vectors=get("vectors"), isolation=get("isolation"),
