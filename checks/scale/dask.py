@@ -238,14 +238,18 @@ def local_config() -> dict:
 
 @contextmanager
 def connect(address: str, *, n_expected: int | None = None) -> Iterator[distributed.Client]:
-    """A client of ``address`` (``local:N``: a LocalCluster of N spawned processes, closed on exit)."""
+    """A client of ``address`` (``local:N``: a LocalCluster of N spawned processes, closed on exit;
+    a ``distributed.Client``: that client, left open)."""
+    if isinstance(address, distributed.Client):
+        yield address
+        return
     kind, where = parse_address(address)
     cluster = None
     try:
         if kind == "local":
             with dask.config.set(local_config()):
                 cluster = distributed.LocalCluster(n_workers=where, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                                   dashboard_address=":0", silence_logs=logging.ERROR)
                 client = distributed.Client(cluster)
             n_expected = where
         else:
@@ -301,7 +305,7 @@ def _check_workers(infos: dict) -> list[dict]:
     return list(infos.values())
 
 
-def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: str, *,
+def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: "str | distributed.Client", *,
                   on_done: Callable[[SubmissionResult], None] | None = None, journal: Journal | None = None,
                   required_isolation: str | None = None, vectors_on_workers: str | None = None,
                   on_workers: Callable[[list[dict]], None] | None = None, results: list | None = None,
@@ -318,12 +322,14 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
     resources...); ``results``: filled in place (an interruption leaves in it
     what was graded). ``vectors_on_workers``: the workers read the vectors
     file at that path instead of getting its bytes (checked by SHA-256 all the same).
+    ``address``: ``local:N``, a scheduler's address, or a ``distributed.Client`` (used, not closed).
     Raises :class:`DaskError` / :class:`WorkerRefused` (exit 2 in the CLI).
     """
     import checks
     from checks.scale.journal import vectors_sha256
 
-    kind, _ = parse_address(address)  # a bad value fails before anything is read
+    # a bad value fails before anything is read
+    kind = "client" if isinstance(address, distributed.Client) else parse_address(address)[0]
     vec = grader_kwargs.get("vectors")
     if vec is None:
         from checks import data
@@ -364,7 +370,7 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
                 client.unregister_worker_plugin(name)
             except Exception:
                 pass
-            if kind == "remote":
+            if kind != "local":
                 try:
                     client.run_on_scheduler(_set_scheduler, allowed_failures=old[0], saturation=old[1])
                 except Exception:
@@ -398,6 +404,9 @@ def _run_tasks(client: distributed.Client, plugin_name: str, items: list[Raw], d
         for k in range(min(window, n)):
             submit(next(nxt))
         for fut in ac:
+            if fut.status == "pending":  # finished, then its result was lost with its worker: computed again
+                ac.add(fut)
+                continue
             k, _ = futs.pop(fut.key)
             try:
                 rec = fut.result()
