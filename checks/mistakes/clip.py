@@ -1,3 +1,5 @@
+"""Known mistakes of the clip formulas: wrong implementations, each with a description and a hint."""
+
 import math
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""Known mistakes of the embedding formulas: wrong implementations, each with a description and a hint."""
+
 import numpy as np
 
 

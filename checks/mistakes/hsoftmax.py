@@ -1,3 +1,5 @@
+"""Known mistakes of the hsoftmax formulas: wrong implementations, each with a description and a hint."""
+
 import heapq
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""Known mistakes of the init formulas: wrong implementations, each with a description and a hint."""
+
 import math
 
 

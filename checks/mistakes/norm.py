@@ -1,3 +1,5 @@
+"""Known mistakes of the norm formulas: wrong implementations, each with a description and a hint."""
+
 import numpy as np
 
 import reference.norm as R
