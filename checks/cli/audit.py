@@ -26,6 +26,7 @@ def add_parser(subparsers):
     p.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this audit entry (repeatable)")
     p.add_argument("--file", dest="files", action="append", metavar="NNN", help="only this notes file: 001, 002, 003 or 004 (repeatable)")
     p.add_argument("--list", action="store_true", help="list the entries (id, file, location) without running them")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return p
 
 
@@ -51,6 +52,7 @@ def run(args) -> int:
     from checks import audit
     from checks.audit import report
     from checks.audit.model import AuditHarnessError
+    from checks.cli.progress import Progress
 
     prof, entries = _inputs(args)
     if args.list:
@@ -61,21 +63,15 @@ def run(args) -> int:
     t0 = time.perf_counter()
     results = []
     failed = []
-    quiet = args.format != "text" and not args.out
-    ctx = err.status("auditing...") if not quiet and err.is_terminal else None
-    try:
-        if ctx:
-            ctx.__enter__()
+    with Progress("auditing", len(entries), quiet=getattr(args, "quiet", False)) as prog:
         for e in entries:
-            if ctx:
-                ctx.update(f"auditing {e.id}")
+            prog.note(e.id)
             try:
                 results.append(audit.evaluate(e, prof))
+                prog.advance(note=f"{e.id}: {getattr(results[-1], 'verdict', 'done')}")
             except AuditHarnessError as x:
                 failed.append((e.id, str(x), "".join(traceback.format_exception(x))))
-    finally:
-        if ctx:
-            ctx.__exit__(None, None, None)
+                prog.advance(note=f"{e.id}: could not be evaluated")
     secs = time.perf_counter() - t0
     if args.format == "text":
         if args.out:

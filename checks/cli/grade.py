@@ -464,44 +464,10 @@ def _grader_errors(results: list, bugs: list[str], interrupted) -> None:
 
 
 def class_summary(results: list) -> str:
-    """The class summary (checks.report.summary.text_summary when installed, else a minimal one)."""
-    try:
-        from checks.report.summary import text_summary
-    except ImportError:
-        return _minimal_summary(results)
-    return text_summary(results)
+    """The class summary printed at the end of a batch (:func:`checks.report.summary.text_summary`)."""
+    from checks.report.summary import text_summary
 
-
-def _minimal_summary(results: list) -> str:
-    """Score distribution (quartiles), per-formula pass rate (worst first), non-ok submissions."""
-    import statistics
-
-    from checks.grader import report
-
-    graded = [r for r in results if r.status != report.NOT_GRADED]
-    lines = [f"Class summary: {len(graded)} of {len(results)} submissions graded"]
-    if graded:
-        sc = sorted(r.score for r in graded)
-        top = max(r.max_score for r in graded)
-        q = statistics.quantiles(sc, n=4, method="inclusive") if len(sc) > 1 else [sc[0]] * 3
-        lines.append(f"  score (of {report._num(top)}): min {report._num(sc[0])}, quartiles "
-                     f"{', '.join(str(report._num(round(x, 2))) for x in q)}, max {report._num(sc[-1])}, "
-                     f"mean {report._num(round(statistics.fmean(sc), 2))}")
-        rate: dict[str, list[int]] = {}
-        for r in graded:
-            for t in r.tests:
-                rate.setdefault(t.id, [0, 0])
-                rate[t.id][0] += t.passed
-                rate[t.id][1] += 1
-        worst = sorted(rate.items(), key=lambda kv: (kv[1][0] / kv[1][1], kv[0]))
-        lines.append("  pass rate per formula (lowest first): " + ", ".join(
-            f"{fid} {p}/{n}" for fid, (p, n) in worst[:10]) + (" ..." if len(worst) > 10 else ""))
-    bad = [r for r in results if r.status != "ok"]
-    if bad:
-        lines.append(f"  not ok ({len(bad)}): " + "; ".join(
-            f"{report._clean(r.student.get('student') or r.name)}: {r.status}" for r in bad[:20])
-            + (" ..." if len(bad) > 20 else ""))
-    return "\n".join(lines)
+    return text_summary(results).rstrip("\n")
 
 
 def _print_single(out, res, brief: bool) -> None:
@@ -510,7 +476,7 @@ def _print_single(out, res, brief: bool) -> None:
     from checks.grader import report
 
     out.print(report.table(res))
-    if not brief:
+    if not brief and res.status == "ok":  # otherwise every formula repeats the status
         for fid, text in report.failed_feedback(res):
             if not text.startswith(f"{fid}: not implemented"):  # the table says it all
                 out.print(Rule(fid, style="red"))

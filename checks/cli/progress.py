@@ -13,7 +13,9 @@
 * **Anything else** (a log file, a CI job, a pipe): one plain line, flushed,
   every ``step`` items (about 20 lines per loop, at least one per item for a
   short loop) and at least every ``interval`` seconds while the loop runs (a
-  slow item still shows the run is alive), plus a final line::
+  slow item still shows the run is alive), plus a final line; a loop done
+  within ``min_seconds`` (2 s) leaves no line at all (a quick run's log, and
+  the one-line errors and bug reports on stderr, stay as they were)::
 
       grading: 3/10 (30%), 12s elapsed, ETA 28s: b.py: ok 84/86
 
@@ -33,6 +35,8 @@ import time
 LINES = 20
 #: seconds between plain lines while nothing finishes
 INTERVAL = 10.0
+#: no plain line before this many seconds
+MIN_SECONDS = 2.0
 
 
 def _secs(s: float) -> str:
@@ -50,12 +54,14 @@ class Progress:
     """One loop's progress (see the module docstring)."""
 
     def __init__(self, what: str, total: int, *, quiet: bool = False, stream=None, interval: float = INTERVAL,
-                 log: bool = True, tty: bool | None = None):
+                 log: bool = True, tty: bool | None = None, min_seconds: float = MIN_SECONDS):
         self.what = what
         self.total = max(0, int(total))
         self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
         self.interval = interval
+        self.min_seconds = min_seconds
+        self._printed = False
         self.done = 0
         self.last_note = ""
         self._lock = threading.Lock()
@@ -87,7 +93,7 @@ class Progress:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
 
-            self.console = Console(file=self.stream)
+            self.console = Console(file=self.stream, force_terminal=True)
             self._bar = Bar(TextColumn(self._escape(self.what)), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                             TextColumn("{task.description}"), console=self.console, transient=True)
@@ -105,7 +111,7 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(*exc)
             self._bar = None
-        if self.plain and exc[0] is None and self.done != self._last_done:
+        if self.plain and self._printed and exc[0] is None and self.done != self._last_done:
             self._line()
 
     # ------------------------------------------------------------ updates
@@ -138,7 +144,8 @@ class Progress:
                                  description=self._escape(self.last_note))
             elif self.plain:
                 now = time.monotonic()
-                if (self.done - self._last_done >= self._step or self.done == self.total
+                if now - self._t0 >= self.min_seconds and (
+                        self.done - self._last_done >= self._step or self.done == self.total
                         or now - self._last_line >= self.interval):
                     self._line_locked(now)
 
@@ -161,7 +168,7 @@ class Progress:
             self._line_locked(time.monotonic())
 
     def _line_locked(self, now: float) -> None:
-        self._last_line, self._last_done = now, self.done
+        self._last_line, self._last_done, self._printed = now, self.done, True
         try:
             self.stream.write(self.text(now) + "\n")
             self.stream.flush()
@@ -172,7 +179,7 @@ class Progress:
         while not self._stop.wait(min(1.0, self.interval)):
             with self._lock:
                 now = time.monotonic()
-                if self.plain and now - self._last_line >= self.interval:
+                if self.plain and now - self._t0 >= self.min_seconds and now - self._last_line >= self.interval:
                     self._line_locked(now)
 
 

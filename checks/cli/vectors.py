@@ -31,6 +31,7 @@ def add_parser(sub):
     b.add_argument("--rubric", help="a rubric TOML: its [examples] and [points] go into the file")
     b.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this formula id (repeatable)")
     cc.add_force(b, "the --out file")
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     b.set_defaults(func=run_build)
     i = vs.add_parser("info", help="what a vectors file holds (default: the package's public file)")
     i.add_argument("file", nargs="?", help="the vectors file")
@@ -68,12 +69,15 @@ def run_build(args) -> int:
     if seed is None:
         seed = secrets.randbits(63)
         print(f"hidden vectors: seed {seed} (keep it secret; --seed {seed} rebuilds this file)", file=sys.stderr)
-    err = cc.make(stderr=True)
+    from checks.cli.progress import Progress
 
-    def progress(fid, k, n):
-        err.print(f"[{k + 1}/{n}] {fid}", highlight=False) if sys.stderr.isatty() else None
+    n = len(registry.select(ids=args.ids)) if args.ids else len(registry.all_formulas())
+    with Progress("building the vectors", n, quiet=getattr(args, "quiet", False)) as prog:
+        def progress(fid, k, n):  # called before formula k: k are done
+            prog.update(k, note=fid)
 
-    r = vectors.build(args.out, seed=seed, profile=profile, rubric=rub, ids=args.ids, progress=progress)
+        r = vectors.build(args.out, seed=seed, profile=profile, rubric=rub, ids=args.ids, progress=progress)
+        prog.update(n, note="written")
     print(f"wrote {cc.name(r['path'])}: {r['visibility']}, {r['formulas']} formulas, {r['cases']} cases, "
           f"{r['bytes'] / 1e6:.1f} MB, sha256:{r['sha256']} ({r['seconds']:.1f} s)")
     return cc.OK

@@ -26,6 +26,7 @@ def add_parser(sub):
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     cc.add_force(p, "the --json file")
     p.add_argument("--timings", action="store_true", help="also print what each SymPy derivation cost")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return p
 
 
@@ -54,6 +55,7 @@ def _inputs(args):
 def run(args) -> int:
     from rich.table import Table
 
+    from checks.cli.progress import Progress
     from checks.oracles import sym
     from checks.run import check as engine
     from checks.run.impl import function_of
@@ -67,13 +69,14 @@ def run(args) -> int:
     t0 = time.perf_counter()
     _warm_up()  # torch's import and first autograd call: paid once, not by whichever check runs first
     console.print(f"torch loaded and warmed up in {time.perf_counter() - t0:.1f}s")
-    with console.status("verifying...") as status:
+    n_checks = sum(1 for f in fs for o in f.oracles if not args.oracle or o.family == args.oracle)
+    with Progress("verifying", n_checks, quiet=getattr(args, "quiet", False)) as prog:
         for f in fs:
             fn = function_of(impl, f.fn_name)
             for o in f.oracles:
                 if args.oracle and o.family != args.oracle:
                     continue
-                status.update(f"{f.id} vs {o.name}")
+                prog.note(f"{f.id} vs {o.name}")
                 try:
                     r = engine.check(f, o, engine.local_caller(fn, f.fn_name, fresh_outputs=f.fresh_outputs), profile=prof, seed=args.seed)
                 except engine.HarnessError as e:  # ours: the check could not run (exit 3 at the end)
@@ -86,6 +89,7 @@ def run(args) -> int:
                               f"{r.seconds:.2f}s")
                 if not r.passed:
                     failures.append(r)
+                prog.advance(note=f"{f.id} vs {o.name}: {r.verdict.value}")
     console.print(table)
     for r in failures:
         console.rule(f"[red]{r.formula} vs {r.oracle}")

@@ -355,7 +355,7 @@ def batch_table(results: list[SubmissionResult]):
     from rich.text import Text
 
     t = Table(title=Text(f"formulacheck grade: {len(results)} submissions"))
-    for c, j in (("submission", "left"), ("status", "left"), ("total", "right"), ("message", "left")):
+    for c, j in (("student", "left"), ("status", "left"), ("total", "right"), ("message", "left")):
         t.add_column(c, justify=j, overflow="fold")
     for r in results:
         style = "green" if r.status == "ok" else "red"
