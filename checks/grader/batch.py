@@ -314,6 +314,8 @@ def discover(paths: list[str], submission_file: str | None = None) -> list[Submi
     for s, k in zip(out, unique_keys(labels, tiebreak)):
         s.key = k
         s.student = {**s.student, "student": k}
+        if s.kind == "file":  # a plain file's row is its key, in both columns (the name is the CSV's "file")
+            s.where = k
     return out
 
 
