@@ -153,10 +153,21 @@ def test_kit_in_a_clean_venv(kit_venv, tmp_path):
     # grade has no --write-reference in the kit, and cannot write the reference
     r = _run([fc, "grade", "--write-reference", "leak.py"], cwd=str(work))
     assert r.returncode != 0 and not (work / "leak.py").exists(), r.stdout + r.stderr
+    r = _run([fc, "grade", "--help"], cwd=str(work))
+    assert r.returncode == 0, r.stderr
+    if "write-reference" in r.stdout:  # last: everything above holds; this one needs a change of grade.py
+        pytest.xfail("the kit's `formulacheck grade --help` still offers --write-reference: checks/cli/grade.py must "
+                     "register it only where importlib.util.find_spec('reference') is found")
 
 
-@pytest.mark.xfail(strict=True, reason="needs checks/cli/grade.py to register --write-reference only where "
-                                       "importlib.util.find_spec('reference') is found (not in the student kit)")
-def test_kit_grade_offers_no_write_reference(kit_venv, tmp_path):
-    r = _run([str(kit_venv / "bin" / "formulacheck"), "grade", "--help"], cwd=str(tmp_path))
-    assert r.returncode == 0 and "write-reference" not in r.stdout, r.stdout
+def test_plugin_adds_the_property_checks_where_the_oracles_are(tmp_path):
+    """In a developer's install (torch, Hypothesis, the registry): the vectors test and the registry's property
+    checks of the formula, on the submission, in an empty folder outside the clone."""
+    (tmp_path / "mutant.py").write_text(refsub.build() + CONV_MUTANT)
+    r = _run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "--impl=mutant.py",
+              "-k", "conv1x1 and not backward"], cwd=str(tmp_path), timeout=300)
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr
+    failed = [line.split()[1] for line in r.stdout.splitlines() if line.startswith("FAILED")]
+    assert "mutant.py::conv.conv1x1" in failed and len(failed) >= 2, r.stdout[-3000:]
+    assert all(f == "mutant.py::conv.conv1x1" or f.startswith("mutant.py::conv.conv1x1-") for f in failed), failed
+    assert "Hypothesis property checks: on" in r.stdout and "Minimal failing input" in r.stdout, r.stdout[-3000:]
