@@ -83,7 +83,10 @@ def formula_ids(vectors: str | None, ids) -> list[str]:
         from checks import data
 
         vectors = data.PUBLIC_VECTORS
-    manifest, sha = vecfile.read_manifest(vectors)
+    try:
+        manifest, _ = vecfile.read_manifest(vectors)
+    except vecfile.VectorsError as e:
+        raise UsageError(f"--vectors: {e}") from None
     order = [f for f in manifest.get("order", []) if ids is None or f in ids]
     return order
 

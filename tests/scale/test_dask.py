@@ -222,3 +222,42 @@ def test_local_cluster_address(batch, local):
     """``local:N`` starts (and closes) its own LocalCluster."""
     got = sd.grade_on_dask(batch[:2], KW, "local:1")
     assert_same(got, local[:2])
+
+
+def test_cli_helpers(cluster, batch, local, tmp_path):
+    """checks.scale.cli: the options' checks are one-line UsageErrors; run_dask fills the results in place."""
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from checks.cli.console import UsageError
+    from checks.scale import cli as scli
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--vectors")
+    p.add_argument("--shrink", action="store_true")
+    scli.add_arguments(p)
+    for argv, what in ((["--dask", "local:0"], "local:N"), (["--dask", "local:2", "--jobs", "2"], "give one of them")):
+        with pytest.raises(UsageError, match=what):
+            scli.check(p.parse_args(argv))
+    with pytest.raises(UsageError, match="is a directory"):
+        scli.open_journal(p.parse_args(["--journal", str(tmp_path)]), None, IDS)
+    c, _ = cluster
+    args = p.parse_args(["--dask", c.scheduler_address, "--journal", str(tmp_path / "j.jsonl")])
+    scli.check(args)
+    args.isolation_required = "seccomp"
+    results, done = [None] * len(batch), []
+    err = Console(file=io.StringIO(), width=200)
+    with scli.open_journal(args, None, IDS) as j:
+        info = scli.run_dask(args, batch, None, IDS, results, done.append, j, err)
+    assert_same(results, local)
+    assert len(done) == len(batch)
+    assert [f.id for f in info.formulas] == [t.id for t in local[0].tests]
+    assert "dask: 2 workers on 1 machine(s); isolation: namespaces+seccomp" in err.file.getvalue()
+    bad = tmp_path / "not-vectors.zip"
+    bad.write_bytes(b"not a zip")
+    args = p.parse_args(["--dask", c.scheduler_address, "--vectors", str(bad)])
+    with pytest.raises(UsageError, match=r"^--vectors: .*not a vectors file"):
+        scli.run_dask(args, batch[:1], None, IDS, [None], None, None, err)
