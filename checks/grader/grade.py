@@ -30,12 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from checks.core import feedback, vecfile
+from checks.core.assess import Assessment, assess
+from checks.core.assess import render as render_assessment
 from checks.core.case import Case
 from checks.core.judge import verdict_of
 from checks.core.verdicts import CheckFailure, HarnessError, Status, Verdict
 from checks.core.vecfile import FormulaVectors, OracleVectors, VectorsError
 from checks.grader import isolation as isolation_mod
 from checks.grader import sandbox
+from checks.grader.notebook import relocate_result
 from checks.grader.policy import scan
 from checks.grader.rubric import Rubric
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
@@ -148,39 +151,26 @@ def _worker_failure(fn: str, reply: dict) -> tuple[CheckFailure | None, Any]:
         return CheckFailure(Verdict.WRONG_TYPE, f"{fn}: its result could not be read: {e}"), None
 
 
-@dataclass
-class Judged:
-    verdict: Verdict
-    oracle: OracleVectors | None = None
-    failure: CheckFailure | None = None
-    index: int | None = None          # the case
-    actual: Any = feedback.MISSING
-    expected: Any = feedback.MISSING
+#: the judgement of one formula on all its cases (checks.core.assess)
+Judged = Assessment
 
 
-def judge_replies(fv: FormulaVectors, replies: list) -> Judged:
-    """Judge every case against every oracle, in order; per oracle its cases run smallest first.
+def judge_replies(fv: FormulaVectors, replies: list) -> Assessment:
+    """Judge every case against every oracle (:func:`checks.core.assess.assess`): cases smallest first,
+    so the first failure is the smallest failing case of the first failing oracle.
 
-    The first failure decides (it is the smallest failing case of the first failing oracle).
     Raises :class:`HarnessError` when a comparison itself fails.
     """
     fn = fv.fn_name
-    decoded: dict[int, tuple] = {}
-    for oracle in fv.oracles:
-        for i, exp in zip(oracle.cases, oracle.expected):
-            if i not in decoded:
-                r = replies[i]
-                if r is None:
-                    decoded[i] = (CheckFailure(Verdict.CRASHED, f"{fn}: the worker sent no result for this input"), None)
-                else:
-                    decoded[i] = _worker_failure(fn, r)
-            failure, actual = decoded[i]
-            read = failure is None
-            if failure is None:
-                failure = verdict_of(fv, oracle, fv.cases[i], actual, exp)
-            if failure is not None:
-                return Judged(failure.verdict, oracle, failure, i, actual if read else feedback.MISSING, exp)
-    return Judged(Verdict.PASSED)
+    results: dict[int, tuple] = {}
+    for i in range(len(fv.cases)):
+        r = replies[i] if i < len(replies) else None
+        if r is None:
+            results[i] = (CheckFailure(Verdict.CRASHED, f"{fn}: the worker sent no result for this input"), feedback.MISSING)
+        else:
+            failure, actual = _worker_failure(fn, r)
+            results[i] = (failure, feedback.MISSING if failure is not None else actual)
+    return assess(fv, results)
 
 
 class Grader:
@@ -397,6 +387,7 @@ class Grader:
             res = self._all_zero(src.name, path, Status.UNREADABLE, src.error, Verdict.ERROR)
         else:
             res = self.grade_bytes(src.data, src.name, path)
+            relocate_result(res, src.locate)  # notebooks: "line 12 of sub.py" -> "cell 3, line 2 of sub.ipynb"
             if res.status is Status.OK and not res.message and src.notes:
                 res.message = "note: " + "; ".join(src.notes)
         res.seconds = time.perf_counter() - t0
@@ -525,8 +516,7 @@ class Grader:
             return FormulaResult(f.id, 0.0, p.points, Verdict.NOT_GRADED, feedback.one_line(Verdict.NOT_GRADED, msg), msg)
         if j.verdict is Verdict.PASSED:
             return FormulaResult(f.id, p.points, p.points, Verdict.PASSED, "", f"{f.id}: passed ({len(p.cases)} inputs)")
-        fb = feedback.render(f, j.oracle, j.failure, f.cases[j.index], found=feedback.SMALLEST, expected=j.expected,
-                             actual=j.actual)
+        fb = render_assessment(f, j)
         res = FormulaResult(f.id, 0.0, p.points, j.verdict, feedback.one_line(j.verdict, j.failure.message), fb)
         res._judged = j  # for the optional search of a smaller input (shrink=True)
         return res

@@ -14,13 +14,14 @@ The channel carries pickles both ways: both ends are the grader's own code
 The child is started with ``subprocess`` (``python -c``), not
 ``multiprocessing``: no re-import of the parent's ``__main__`` (a benchmark
 script, pytest), nothing inherited but the environment, and it dies with
-its parent (``PR_SET_PDEATHSIG``).
+its parent (it watches its parent, see :func:`child_main`).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import socket
 import subprocess
 import sys
@@ -62,14 +63,13 @@ class GraderProcess:
                                      cwd=self.root)
         child.close()
         self.sock = parent
-        self.sock.settimeout(START_TIMEOUT)
-        try:
-            from checks.grader import uids
+        from checks.grader import uids
 
-            self._send(("start", self.kwargs, {"uid_range": (uids.UID_RANGE.start, uids.UID_RANGE.stop)}))
-            reply = self._recv()
-        finally:
-            self.sock.settimeout(None)
+        self._send(("start", self.kwargs, {"uid_range": (uids.UID_RANGE.start, uids.UID_RANGE.stop)}))
+        if not select.select([self.sock], [], [], START_TIMEOUT)[0]:
+            self.close()
+            raise ChildGone(f"a grading process did not start in {START_TIMEOUT:g} s{self._stderr()}")
+        reply = self._recv()
         if reply[0] == "error":
             self.close()
             raise reply[1]
@@ -84,7 +84,7 @@ class GraderProcess:
     def _recv(self):
         try:
             raw = recv_frame(self.sock.fileno())
-        except (OSError, socket.timeout) as e:
+        except OSError as e:
             raw = None
             why = str(e)
         else:
@@ -141,12 +141,20 @@ def _root() -> str:
 
 def child_main(fd: int, parent_pid: int) -> None:
     """The grading process: one Grader(jobs=1), grading what the parent sends until it closes the channel."""
-    import ctypes
     import signal
+    import time
 
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: never outlive the parent
+    # never outlive the parent. Not PR_SET_PDEATHSIG: it fires when the parent THREAD that started us
+    # ends (the parent starts and restarts us from its grading threads); the parent's death shows
+    # as end of file on the channel, and, while grading, as a new parent process
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
     if os.getppid() != parent_pid:
         os._exit(0)
+    threading.Thread(target=watch, name="formulacheck-parent-watch", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interruption means
     from checks.grader.grade import Grader
 

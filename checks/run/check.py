@@ -109,32 +109,29 @@ _NO_RESULT = (Verdict.ERROR, Verdict.INPLACE, Verdict.NOT_IMPLEMENTED, Verdict.T
 def check_vectors(fv, call: Caller) -> CheckResult:
     """Judge an in-process implementation on a vectors file's cases (one formula: every oracle).
 
-    The same judge, order and feedback as the grader (:func:`checks.grader.grade.judge_replies`):
-    cases smallest first, the first failure decides, shown as the smallest failing input.
+    The same judgement and feedback as the grader (:func:`checks.core.assess.assess` and
+    :func:`~checks.core.assess.render`, through :func:`checks.grader.grade.judge_replies`):
+    cases smallest first, the first failure shown as the smallest failing input.
     """
+    from checks.core import assess
+
     t0 = time.perf_counter()
     results: dict[int, tuple] = {}
     res = CheckResult(fv.id, "vectors", Verdict.PASSED, examples=len(fv.cases))
-    for oracle in fv.oracles:
-        for i, exp in zip(oracle.cases, oracle.expected):
-            if i not in results:
-                try:
-                    results[i] = (None, call(fv.cases[i]))
-                except CheckFailure as f:
-                    results[i] = (f, feedback.MISSING)
-                except draw.Stop as s:
-                    res.verdict, res.message = s.failure.verdict, f"{fv.id}: {s.failure.message}"
-                    res.seconds = time.perf_counter() - t0
-                    return res
-            failure, got = results[i]
-            if failure is None:
-                failure = verdict_of(fv, oracle, fv.cases[i], got, exp)
-            if failure is not None:
-                res.oracle, res.verdict = oracle.name, failure.verdict
-                res.message = feedback.render(fv, oracle, failure, fv.cases[i], found=feedback.SMALLEST,
-                                              expected=exp, actual=got)
-                res.call = fv.cases[i].call_repr(fv.fn_name)
-                res.seconds = time.perf_counter() - t0
-                return res
+    needed = sorted({i for o in fv.oracles for i in o.cases})
+    for i in needed:
+        try:
+            results[i] = (None, call(fv.cases[i]))
+        except CheckFailure as f:
+            results[i] = (f, feedback.MISSING)
+        except draw.Stop as s:
+            res.verdict, res.message = s.failure.verdict, f"{fv.id}: {s.failure.message}"
+            res.seconds = time.perf_counter() - t0
+            return res
+    a = assess.assess(fv, results)
+    if a.failure is not None:
+        res.oracle, res.verdict = a.oracle.name, a.verdict
+        res.message = assess.render(fv, a)
+        res.call = fv.cases[a.index].call_repr(fv.fn_name)
     res.seconds = time.perf_counter() - t0
     return res
