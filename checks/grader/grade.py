@@ -151,6 +151,23 @@ def _worker_failure(fn: str, reply: dict) -> tuple[CheckFailure | None, Any]:
         return CheckFailure(Verdict.WRONG_TYPE, f"{fn}: its result could not be read: {e}"), None
 
 
+def _diagnose(fv: FormulaVectors, j: Assessment):
+    """The likely mistake (checks.diagnose: trusted numpy code run on the failing and passing cases), or None.
+
+    Feedback only: it never changes a verdict or a score. The student kit has no library of
+    mistakes (they are near-solutions): there, and on any failure of the diagnosis itself, None.
+    """
+    try:
+        from checks.diagnose import diagnose
+    except ImportError:
+        return None
+    actual = {i: a for i, a in j.results.items() if a is not feedback.MISSING}
+    try:
+        return diagnose(fv, actual, j.failing, j.passing)
+    except Exception:
+        return None
+
+
 #: the judgement of one formula on all its cases (checks.core.assess)
 Judged = Assessment
 
@@ -518,6 +535,10 @@ class Grader:
             return FormulaResult(f.id, p.points, p.points, Verdict.PASSED, "", f"{f.id}: passed ({len(p.cases)} inputs)")
         fb = render_assessment(f, j)
         res = FormulaResult(f.id, 0.0, p.points, j.verdict, feedback.one_line(j.verdict, j.failure.message), fb)
+        d = _diagnose(f, j)
+        if d is not None:
+            res.diagnosis, res.mistakes = d.text, tuple(d.ids)
+            res.feedback = f"{fb}\n{d.text}"
         res._judged = j  # for the optional search of a smaller input (shrink=True)
         return res
 
