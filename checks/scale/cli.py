@@ -91,8 +91,53 @@ def formula_ids(vectors: str | None, ids) -> list[str]:
     return order
 
 
-def run_dask(args, files: list[str], rubric, ids, results: list, on_done: Callable | None, journal, err) -> DaskBatch:
-    """Grade ``files`` on ``args.dask`` into ``results`` (in place: an interruption leaves what was graded).
+def sub_raws(subs: list) -> list:
+    """The submissions of a batch (:mod:`checks.grader.batch`) as read for grading: a folder without a file
+    to grade is a Raw without bytes, graded "unreadable" with its problem under its ``where`` name."""
+    from checks.scale.journal import Raw, read_raw
+
+    return [Raw(s.path, s.where, None, s.problem) if s.problem is not None else read_raw(s.path) for s in subs]
+
+
+def finisher(subs: list) -> Callable:
+    """What ``formulacheck grade`` adds to a result (``_grade_one``): the batch's note, whose it is."""
+    def finish(i: int, r) -> None:
+        sub = subs[i]
+        if sub.problem is None and sub.note:
+            r.message = "; ".join(x for x in (r.message, "note: " + sub.note) if x)
+        r.student = dict(sub.student)
+
+    return finish
+
+
+def grade_local(grade_all: Callable, grader, subs: list, results: list, on_done: Callable | None, journal,
+                *rest) -> list:
+    """``grade_all(grader, subs, results, on_done, *rest)`` (the CLI's ``_grade_all``) on what ``journal`` lacks.
+
+    ``results`` is filled in place (recorded grades first); each fresh grade is
+    journaled as ``grade_all`` stores it, then ``on_done`` runs.
+    """
+    from checks.scale.journal import journaled
+
+    raws = sub_raws(subs)
+    where = {id(r): i for i, r in enumerate(raws)}
+
+    def grade_items(items: list, done) -> list:
+        class Slots(list):  # grade_all stores each result at its index (under its lock), then reports it
+            def __setitem__(self, k, v):
+                super().__setitem__(k, v)
+                if v is not None:
+                    done(k, v)
+
+        slots = Slots([None] * len(items))
+        grade_all(grader, [subs[where[id(r)]] for r in items], slots, None, *rest)
+        return list(slots)
+
+    return journaled(raws, grade_items, journal, on_done, results)
+
+
+def run_dask(args, subs: list, rubric, ids, results: list, on_done: Callable | None, journal, err) -> DaskBatch:
+    """Grade the batch ``subs`` on ``args.dask`` into ``results`` (in place: an interruption leaves what was graded).
 
     Prints the workers' isolation on ``err``; refusals and cluster problems
     are UsageErrors (exit 2). Interruptions (KeyboardInterrupt) propagate
@@ -114,14 +159,18 @@ def run_dask(args, files: list[str], rubric, ids, results: list, on_done: Callab
                   f"(resources: {batch.resources}); vectors sha256:{batch.sha256[:16]}",
                   style="dim", markup=False, highlight=False, soft_wrap=True)
 
+    journal_line(args, journal, err)
+    try:
+        sd.grade_on_dask(sub_raws(subs), grader_kwargs(args, rubric, ids), args.dask, on_done=on_done,
+                         journal=journal, required_isolation=getattr(args, "isolation_required", None),
+                         on_workers=on_workers, results=results, finish=finisher(subs))
+    except (sd.DaskError, IsolationError) as e:
+        raise UsageError(str(e)) from None
+    return batch
+
+
+def journal_line(args, journal, err) -> None:
     if journal is not None and (journal.records or journal.torn):
         err.print(f"journal {args.journal}: {len(journal.records)} grades recorded"
                   + (f", {journal.torn} unreadable line(s) ignored" if journal.torn else ""),
                   style="dim", markup=False, highlight=False, soft_wrap=True)
-    try:
-        sd.grade_on_dask(files, grader_kwargs(args, rubric, ids), args.dask, on_done=on_done, journal=journal,
-                         required_isolation=getattr(args, "isolation_required", None), on_workers=on_workers,
-                         results=results)
-    except (sd.DaskError, IsolationError) as e:
-        raise UsageError(str(e)) from None
-    return batch

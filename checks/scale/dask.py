@@ -313,6 +313,7 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
                   on_done: Callable[[SubmissionResult], None] | None = None, journal: Journal | None = None,
                   required_isolation: str | None = None, vectors_on_workers: str | None = None,
                   on_workers: Callable[[list[dict]], None] | None = None, results: list | None = None,
+                  finish: Callable[[int, SubmissionResult], None] | None = None,
                   window: int | None = None) -> list[SubmissionResult]:
     """Grade ``paths`` on the Dask cluster ``address``; the results in input order.
 
@@ -326,6 +327,10 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
     resources...); ``results``: filled in place (an interruption leaves in it
     what was graded). ``vectors_on_workers``: the workers read the vectors
     file at that path instead of getting its bytes (checked by SHA-256 all the same).
+    ``paths`` may hold :class:`~checks.scale.journal.Raw` items (already read, or
+    ``data=None, why=...`` for a submission that has no file: graded as unreadable).
+    ``finish(i, result)`` completes a freshly graded result of input ``i`` before it is
+    journaled and reported (the CLI adds whose it is).
     ``address``: ``local:N``, a scheduler's address, or a ``distributed.Client`` (used, not closed).
     Raises :class:`DaskError` / :class:`WorkerRefused` (exit 2 in the CLI).
     """
@@ -351,7 +356,7 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
         blob, sha = None, vectors_sha256(vec)
     if journal is not None and journal.vectors != sha:
         raise DaskError(f"--journal {journal.path!r} was opened for another vectors file")
-    raws = [read_raw(p) for p in paths]
+    raws = [p if isinstance(p, Raw) else read_raw(p) for p in paths]
     if journal is not None and all(journal.get(r) is not None for r in raws):  # nothing to grade: no cluster
         return journaled(raws, lambda items, done: [], journal, on_done, results)
     name = f"{PLUGIN_PREFIX}-{uuid.uuid4().hex[:12]}"
@@ -366,7 +371,15 @@ def grade_on_dask(paths: Sequence["str | bytes"], grader_kwargs: dict, address: 
             by_addr = {i["address"]: i for i in infos}
 
             def grade_items(items: list[Raw], done) -> list:
-                return _run_tasks(client, name, items, done, by_addr, sha, window)
+                if finish is None:
+                    return _run_tasks(client, name, items, done, by_addr, sha, window)
+                where = {id(r): i for i, r in enumerate(raws)}
+
+                def finished(k: int, res: SubmissionResult) -> None:
+                    finish(where[id(items[k])], res)
+                    done(k, res)
+
+                return _run_tasks(client, name, items, finished, by_addr, sha, window)
 
             return journaled(raws, grade_items, journal, on_done, results)
         finally:

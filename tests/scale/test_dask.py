@@ -248,12 +248,22 @@ def test_cli_helpers(cluster, batch, local, tmp_path):
     args = p.parse_args(["--dask", c.scheduler_address, "--journal", str(tmp_path / "j.jsonl")])
     scli.check(args)
     args.isolation_required = "seccomp"
-    results, done = [None] * len(batch), []
+    from checks.grader.batch import Submission
+
+    subs = [Submission(path=b, where=os.path.basename(b), student={"student": f"s{k}"}) for k, b in enumerate(batch)]
+    subs.append(Submission(path="", where="alice/", problem="the folder holds no .py file", student={"student": "alice"}))
+    results, done = [None] * len(subs), []
     err = Console(file=io.StringIO(), width=200)
     with scli.open_journal(args, None, IDS) as j:
-        info = scli.run_dask(args, batch, None, IDS, results, done.append, j, err)
-    assert_same(results, local)
-    assert len(done) == len(batch)
+        info = scli.run_dask(args, subs, None, IDS, results, done.append, j, err)
+        assert j.appended == len(batch)  # the folder without a file: not journaled
+    assert [r.student["student"] for r in results] == [f"s{k}" for k in range(len(batch))] + ["alice"]
+    for r in results:
+        r.student = {}
+    assert_same(results[:-1], local)
+    a = results[-1]
+    assert (a.name, a.status, a.message, a.score) == ("alice/", Status.UNREADABLE, "the folder holds no .py file", 0)
+    assert [t.id for t in a.tests] == IDS and len(done) == len(subs)
     assert [f.id for f in info.formulas] == [t.id for t in local[0].tests]
     assert "dask: 2 workers on 1 machine(s); isolation: namespaces+seccomp" in err.file.getvalue()
     bad = tmp_path / "not-vectors.zip"
