@@ -60,6 +60,7 @@ COMMANDS: tuple[str, ...] = (
     "checks.cli.vectors",
     "checks.cli.check",
     "checks.cli.kit",
+    "checks.cli.gradescope",
 )
 
 
