@@ -54,7 +54,6 @@ BAD = {
         ([SUB, "--rubric", "{tmp}/bad.toml"], "not valid TOML"),
         ([SUB, "--isolation", "bogus"], "unknown level 'bogus'"),
         ([SUB, "--group", "nope"], "no such group"),
-        ([SUB, "--profile", "nope"], "unknown profile"),
         ([SUB, "--json", "/no/such/dir/r.json"], "does not exist"),
         ([SUB, str(SUBS / "bad_syntax.py"), "--json", "r.json"], "--json-dir"),
     ],

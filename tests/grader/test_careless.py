@@ -208,7 +208,7 @@ def test_odd_names_in_a_batch_folder_one_csv_row_and_one_json_each(tmp_path):
     (d / "notes.txt").write_text("not a submission")
     entries = good | {b"x.py", b"fifo.py", b"link.py"}
     out, jd = tmp_path / "grades.csv", tmp_path / "json"
-    r = _grade_cli(str(d), "--out", str(out), "--json-dir", str(jd), "--group", "activations", "--examples", "3")
+    r = _grade_cli(str(d), "--out", str(out), "--json-dir", str(jd), "--group", "activations")
     err = r.stderr.decode("utf-8", "replace")
     assert r.returncode == 0, err
     assert "Traceback" not in err
@@ -241,7 +241,7 @@ def test_odd_names_in_a_batch_folder_one_csv_row_and_one_json_each(tmp_path):
         assert data["score"] == float(row["total"])
     # deterministic: the same keys on a second run
     out2 = tmp_path / "grades2.csv"
-    r2 = _grade_cli(str(d), "--out", str(out2), "--group", "activations", "--examples", "3")
+    r2 = _grade_cli(str(d), "--out", str(out2), "--group", "activations")
     assert r2.returncode == 0
     assert [row["submission"] for row in csv.DictReader(open(out2, encoding="utf-8", newline=""))] == keys
 
@@ -360,7 +360,7 @@ def test_a_signal_cleans_up_and_writes_what_was_graded(tmp_path, sig, code):
     out = tmp_path / "grades.csv"
     env = dict(os.environ, TMPDIR=str(tmpdir))
     proc = subprocess.Popen([sys.executable, "-m", "checks.cli", "grade", str(d), "--out", str(out), "--json-dir",
-                             str(jd), "--group", "activations", "--examples", "3", "--rubric", str(rubric)],
+                             str(jd), "--group", "activations", "--rubric", str(rubric)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240

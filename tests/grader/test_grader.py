@@ -267,11 +267,11 @@ def test_fake_output_files_are_ignored(tmp_path, monkeypatch):
     shutil.copy(SUBS / "hostile_fake_outputs.py", sub / "fake.py")
     shutil.copy(SUBS / "wrong_softmax.py", sub / "other.py")
     monkeypatch.chdir(tmp_path)
-    rc = cli_main(["grade", str(sub / "fake.py"), "--json", "results.json", "--group", "softmax", "--examples", "3"])
+    rc = cli_main(["grade", str(sub / "fake.py"), "--json", "results.json", "--group", "softmax"])
     assert rc == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert "FAKE" not in json.dumps(data) and data["score"] == registry.get("softmax.softmax").points
-    rc = cli_main(["grade", str(sub), "--out", "grades.csv", "--group", "softmax", "--examples", "3"])
+    rc = cli_main(["grade", str(sub), "--out", "grades.csv", "--group", "softmax"])
     assert rc == 0
     text = (tmp_path / "grades.csv").read_text()
     assert "FAKE" not in text
@@ -319,18 +319,19 @@ def test_a_grader_failure_is_one_submissions_status(small_grader, monkeypatch, t
 def test_cli_single_file_json(tmp_path, capsys):
     out = tmp_path / "results.json"
     rc = cli_main(["grade", str(SUBS / "alt_correct.py"), "--json", str(out), "--group", "softmax,hsoftmax",
-                   "--examples", "3", "--timeout", "5"])
+                   "--timeout", "5"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "softmax.softmax" in text and "Total:" in text
     data = json.loads(out.read_text())
-    assert set(data) == {"score", "execution_time", "output", "extra_data", "tests"}
+    assert set(data) == {"score", "execution_time", "output", "output_format", "test_output_format", "visibility",
+                         "stdout_visibility", "extra_data", "tests"}
     assert data["extra_data"]["isolation"] in ("namespaces+seccomp", "namespaces", "seccomp+uid", "uid", "seccomp",
                                                "none")
     ids = _ids(("softmax", "hsoftmax"))
     assert [t["name"] for t in data["tests"]] == ids
     for t in data["tests"]:
-        assert set(t) == {"name", "score", "max_score", "status", "output"}
+        assert set(t) == {"name", "score", "max_score", "status", "output", "output_format", "visibility", "extra_data"}
         assert t["status"] in ("passed", "failed")
     st = {t["name"]: t["status"] for t in data["tests"]}
     assert st["softmax.softmax"] == "passed" and st["softmax.softmax_jacobian"] == "failed"
@@ -345,7 +346,7 @@ def test_cli_batch_csv_and_json_dir(tmp_path):
     jd = tmp_path / "json"
     jd.mkdir()
     rc = cli_main(["grade", str(d), "--out", str(tmp_path / "grades.csv"), "--json-dir", str(jd), "--jobs", "2",
-                   "--group", "softmax", "--examples", "3"])
+                   "--group", "softmax"])
     assert rc == 0
     rows = list(csv.DictReader(open(tmp_path / "grades.csv")))
     ids = _ids(("softmax",))
@@ -365,7 +366,6 @@ def test_cli_batch_csv_and_json_dir(tmp_path):
     (["grade", "no/such/file.py"], "no such file"),
     (["grade", str(SUBS / "alt_correct.py"), str(SUBS / "bad_syntax.py"), "--json", "r.json"], "--json-dir"),
     (["grade", str(SUBS / "alt_correct.py"), "--jobs", "0"], "--jobs"),
-    (["grade", str(SUBS / "alt_correct.py"), "--profile", "nope"], "unknown profile"),
     (["grade", str(SUBS / "alt_correct.py"), "--json", "/no/such/dir/r.json"], "does not exist"),
 ])
 def test_cli_bad_input_exits_2(argv, needle, capsys):

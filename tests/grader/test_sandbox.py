@@ -79,7 +79,7 @@ def test_the_level_is_recorded_in_every_output(tmp_path):
     (d / "a.py").write_text(SRC)
     (d / "b.py").write_text("raise SystemExit(3)\n")
     out, js = tmp_path / "g.csv", tmp_path / "js"
-    assert cli_main(["grade", str(d), "--group", "activations", "--examples", "2", "--out", str(out),
+    assert cli_main(["grade", str(d), "--group", "activations", "--out", str(out),
                      "--json-dir", str(js), "--isolation", "require=namespaces+seccomp"]) == 0
     rows = list(csv.DictReader(out.open()))
     assert {r["isolation"] for r in rows} == {"namespaces+seccomp"}
@@ -98,7 +98,7 @@ def test_a_batch_refuses_level_none_unless_asked(tmp_path, monkeypatch, capsys):
     (d / "a.py").write_text(SRC)
     (d / "b.py").write_text(SRC)
     out = tmp_path / "g.csv"
-    argv = ["grade", str(d), "--group", "activations", "--examples", "2", "--out", str(out)]
+    argv = ["grade", str(d), "--group", "activations", "--out", str(out)]
     assert cli_main(argv) == 2
     err = capsys.readouterr().err
     assert "refusing to grade at isolation level 'none'" in err and "--isolation require=none" in err
