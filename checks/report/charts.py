@@ -62,24 +62,29 @@ def score_histogram(s: st.ClassStats) -> str:
         counts, edges = s.histogram()
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 4.2))
         centers = (edges[:-1] + edges[1:]) / 2
-        ax.bar(centers, counts, width=(edges[1] - edges[0]) * 0.9, color="#0969da")
+        ax.bar(centers, counts, width=st.np.diff(edges) * 0.9, color="#0969da")
         for x, c in zip(centers, counts):
             if c:
                 ax.annotate(str(int(c)), (x, c), ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
         if s.n_scored:
             med = float(st.np.median(s.scores))
             ax.axvline(med, color="#cf222e", linestyle="--", linewidth=2)
-            ax.annotate(f"median {st.num(med)}", (med, ax.get_ylim()[1]), color="#cf222e", ha="left", va="top",
-                        xytext=(4, -2), textcoords="offset points")
-        if edges[0] == -0.5:
-            step = max(1, int(round(len(centers) / 20)))
-            ax.set_xticks(centers[::step])
-            ax.set_xticklabels([st.num(c) for c in centers[::step]])
+            top = max(1, int(counts.max()))
+            ax.set_ylim(0, top * 1.3)
+            ax.annotate(f"median {st.num(med)}", (med, top * 1.22), color="#cf222e", ha="right", va="center",
+                        xytext=(-6, 0), textcoords="offset points")
+        ax.set_xticks(centers)
+        ax.set_xticklabels(s.bin_labels(edges))
         ax.set_xlabel(f"score (out of {st.num(s.max_score)})")
         ax.set_ylabel("submissions")
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(f"Score distribution ({s.n_scored} scored submissions)")
         return _svg(fig, "scores")
+
+
+def _rate_color(percent: float) -> str:
+    """Green from 80 %, amber from 50 %, red below: the formulas to discuss stand out."""
+    return COLORS["passed"] if percent >= 80 else "#bf8700" if percent >= 50 else COLORS["mismatch"]
 
 
 def _height(n: int) -> float:
@@ -94,7 +99,7 @@ def pass_rates(s: st.ClassStats) -> str:
         fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(fs))))
         y = list(range(len(fs)))
         rates = [100 * f.rate for f in fs]
-        ax.barh(y, rates, color=[COLORS["passed"] if r >= 50 else COLORS["mismatch"] for r in rates], height=0.7)
+        ax.barh(y, rates, color=[_rate_color(r) for r in rates], height=0.7)
         for yi, f in zip(y, fs):
             ax.annotate(f"{st.pct(f.rate)}  ({f.passed}/{f.n})", (100 * f.rate, yi), va="center", xytext=(4, 0),
                         textcoords="offset points")
@@ -114,7 +119,7 @@ def verdict_breakdown(s: st.ClassStats) -> str:
     fs.sort(key=lambda f: (f.rate, f.id))
     present = [v for v in COLORS if any(f.verdicts.get(v) for f in fs)]
     with plt.rc_context(_rc("verdicts")):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(fs)) + 0.6))
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(fs)) + 0.3 * ((len(present) + 3) // 4)))
         y = list(range(len(fs)))
         left = [0] * len(fs)
         for v in present:
@@ -130,9 +135,7 @@ def verdict_breakdown(s: st.ClassStats) -> str:
         ax.invert_yaxis()
         ax.set_xlabel("submissions")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / _height(len(fs))), ncol=min(4, len(present)),
-                  frameon=False)
-        ax.set_title("Verdicts per formula")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(4, len(present)), frameon=False)
         return _svg(fig, "verdicts")
 
 

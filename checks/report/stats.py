@@ -24,6 +24,8 @@ from checks.core.verdicts import Verdict
 from checks.report.rows import VERDICT_ORDER, Row
 
 PASSED = Verdict.PASSED.value
+#: the most bins of a histogram of whole-point scores
+MAX_BINS = 16
 
 
 @dataclass
@@ -69,17 +71,35 @@ class ClassStats:
                 "max": float(q[4]), "mean": float(self.scores.mean())}
 
     def histogram(self, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(counts, edges) over [0, max_score]: integer-wide bins when the scores are points (<= 20 of them)."""
+        """(counts, edges) over [0, max_score].
+
+        Whole-point scores (the usual case) get bins of whole points, at most
+        :data:`MAX_BINS` of them, with edges at half points (``edges[0] == -0.5``):
+        bin ``i`` holds the scores ``edges[i] + 0.5 .. edges[i + 1] - 0.5``. Other
+        scores get ``bins`` (default 10) equal bins.
+        """
         top = self.max_score if self.max_score > 0 else (float(self.scores.max()) if self.scores.size else 1.0)
         top = top or 1.0
-        if bins is None:
-            bins = int(top) + 1 if float(top).is_integer() and top <= 20 else 10
-        if float(top).is_integer() and top <= 20 and bins == int(top) + 1:
-            edges = np.arange(bins + 1, dtype=float) - 0.5  # one bar per point: 0, 1, ..., top
+        whole = float(top).is_integer() and all(float(x).is_integer() for x in self.scores)
+        if whole and bins is None:
+            width = int(np.ceil((int(top) + 1) / MAX_BINS))
+            edges = np.arange(-0.5, int(top) + width, width, dtype=float)
+            edges[-1] = min(edges[-1], top + 0.5)
         else:
-            edges = np.linspace(0.0, top, bins + 1)
+            edges = np.linspace(0.0, top, (bins or 10) + 1)
         counts, edges = np.histogram(np.clip(self.scores, edges[0], edges[-1]), bins=edges)
         return counts, edges
+
+    @staticmethod
+    def bin_labels(edges: np.ndarray) -> list[str]:
+        """ "3" or "3-4" per bin of whole points, "2.5-5" otherwise."""
+        if edges[0] == -0.5:
+            out = []
+            for a, b in zip(edges[:-1] + 0.5, edges[1:] - 0.5):
+                a, b = int(round(a)), int(np.floor(b + 1e-9))
+                out.append(str(a) if a == b else f"{a}-{b}")
+            return out
+        return [f"{num(a)}-{num(b)}" for a, b in zip(edges[:-1], edges[1:])]
 
     def top_mistakes(self, per_formula: int = 3) -> list[tuple[str, str, int, str]]:
         """(formula, mistake, submissions, example diagnosis), the most common first within each formula."""
@@ -88,6 +108,11 @@ class ClassStats:
             for m, c in f.mistakes.most_common(per_formula):
                 out.append((f.id, m, c, f.examples.get(m, "")))
         return sorted(out, key=lambda t: (-t[2], t[0], t[1]))
+
+
+def mistake_label(formula: str, mistake: str) -> str:
+    """A mistake's id without its formula's prefix (``softmax.softmax:softmax_no_shift`` -> ``softmax_no_shift``)."""
+    return mistake[len(formula) + 1:] if mistake.startswith(formula + ":") else mistake
 
 
 def _first_line(text: str) -> str:

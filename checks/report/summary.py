@@ -41,9 +41,7 @@ def text_summary(results, *, title: str = "Class summary") -> str:
         out.append("  " + "  ".join(f"{k} {st.num(v) if k != 'mean' else f'{v:.2f}'}" for k, v in q.items()))
         counts, edges = s.histogram()
         peak = max(int(counts.max()), 1)
-        integer = edges[0] == -0.5  # one bar per point (stats.histogram)
-        labels = ([st.num(e + 0.5) for e in edges[:-1]] if integer
-                  else [f"{st.num(a)}-{st.num(b)}" for a, b in zip(edges[:-1], edges[1:])])
+        labels = s.bin_labels(edges)
         w = max(len(x) for x in labels)
         for lab, c in zip(labels, counts):
             out.append(f"  {lab:>{w}} | {BAR * round(WIDTH * int(c) / peak) if c else ''}{' ' if c else ''}{int(c)}")
@@ -62,7 +60,7 @@ def text_summary(results, *, title: str = "Class summary") -> str:
     if top:
         for fid, m, c, ex in top:
             extra = f": {_clip(ex, 90)}" if ex and ex != m else ""
-            out.append(f"  {c:>3} × {fid}: {_clip(m, 60)}{extra}")
+            out.append(f"  {c:>3} × {fid}: {_clip(st.mistake_label(fid, m), 60)}{extra}")
     else:
         out.append("  (none diagnosed)")
     out += ["", f"Submissions not ok ({len(s.not_ok)}):"]

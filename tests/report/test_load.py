@@ -117,8 +117,8 @@ def test_current_and_extended_json_and_the_objects_agree(tmp_path):
     # text_summary takes the grader's objects and the loaded rows alike, and says the same
     assert text_summary(res) == text_summary(load.load([str(tmp_path / "ext")]))
     text = text_summary(res)
-    assert "3 × softmax.softmax: softmax.softmax:softmax_no_shift: Likely mistake: exp without subtracting the max" in text
-    assert "1 × softmax.softmax: softmax.softmax:softmax_wrong_axis" in text
+    assert "3 × softmax.softmax: softmax_no_shift: Likely mistake: exp without subtracting the max" in text
+    assert "1 × softmax.softmax: softmax_wrong_axis" in text
     assert "h.py (やまだ): syntax error: line 2: invalid syntax" in text
 
 
@@ -126,9 +126,9 @@ def test_the_page_lists_mistakes_and_marks_names(tmp_path):
     rows = load.load([str(write_dir(tmp_path / "ext", batch(), "extended"))])
     page = html.render(rows)
     mistakes = page.split('id="mistakes"')[1].split("</section>")[0]
-    assert (f"<tr><td><code>softmax.softmax</code></td><td>{NO_SHIFT}</td><td class=\"n\">3</td>"
-            "<td>Likely mistake: exp without subtracting the max</td></tr>") in mistakes
-    assert f"<td>{AXIS}</td><td class=\"n\">1</td>" in mistakes
+    assert (f'<tr><td><code>softmax.softmax</code></td><td class="id"><code title="{NO_SHIFT}">softmax_no_shift</code></td>'
+            '<td class="n">3</td><td>Likely mistake: exp without subtracting the max</td></tr>') in mistakes
+    assert f'<code title="{AXIS}">softmax_wrong_axis</code></td><td class="n">1</td>' in mistakes
     not_ok = page.split('id="not-ok"')[1]
     assert '<td><span lang="ja">やまだ</span></td>' in not_ok and "<td>h.py</td>" in not_ok
 
@@ -215,3 +215,18 @@ def test_verdict_from_feedback_reads_the_real_head_lines():
     assert load.verdict_from_feedback("a.b", "a.b: import timed out\nafter 10 s") == "timed out"
     assert load.verdict_from_feedback("a.b", "a.b: syntax error\nline 1") == "raised an exception"
     assert load.verdict_from_feedback("a.b", "something else") == FAILED
+
+
+def test_histogram_bins_of_whole_points_cover_every_score_once():
+    import numpy as np
+
+    for top, scores, labels in [(22, [0, 0, 1, 16, 17, 22], ["0-1", "2-3"]), (61, [0, 3, 4, 60, 61], ["0-3", "4-7"])]:
+        s = stats.ClassStats([], np.array(scores, float), float(top), [], [], [])
+        counts, edges = s.histogram()
+        assert len(counts) <= stats.MAX_BINS and counts.sum() == len(scores)
+        assert s.bin_labels(edges)[:2] == labels and s.bin_labels(edges)[-1].endswith(str(top))
+        for x in scores:  # the bin a score is counted in is the one its label names
+            i = int(np.searchsorted(edges, x) - 1)
+            a, _, b = s.bin_labels(edges)[i].partition("-")
+            assert int(a) <= x <= int(b or a)
+    assert list(counts) == [2, 1] + [0] * 13 + [2]
