@@ -43,7 +43,7 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace,"Noto Sans CJK SC";fo
 svg.chart{display:block;max-width:100%%;height:auto;margin:.5em 0}
 .sw{display:inline-block;width:.8em;height:.8em;border-radius:.15em;vertical-align:baseline;margin-right:.25em}
 .note{color:#57606a;font-size:.85em}
-table.mistakes{table-layout:fixed}td{overflow-wrap:anywhere}td.id code{word-break:break-all}
+table.mistakes{table-layout:fixed}td{overflow-wrap:break-word}td.id code{word-break:break-all}
 nav a{margin-right:1em}
 """ % {"fonts": FONT_STACK}
 
@@ -159,7 +159,7 @@ def render(rows: list[Row], *, title: str = "Class report", inputs: list[str] | 
     o.append('<section id="mistakes"><h2>Most common diagnosed mistakes</h2>')
     top = s.top_mistakes(per_formula=5)
     if top:
-        o.append('<table class="mistakes"><colgroup><col style="width:24%"><col style="width:22%"><col style="width:9%">'
+        o.append('<table class="mistakes"><colgroup><col style="width:23%"><col style="width:20%"><col style="width:13%">'
                  '<col></colgroup><thead><tr><th>formula</th><th>mistake</th><th class="n">submissions</th>'
                  '<th>diagnosis</th></tr></thead><tbody>')
         for fid, m, c, ex in top:
