@@ -70,13 +70,19 @@ def add_parser(sub):
     p.add_argument("--out", metavar="CSV", help="write one CSV row per submission")
     p.add_argument("--json-dir", metavar="DIR", help="also write DIR/<row key>.json per submission (the CSV's student)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions in parallel (default 1)")
+    from checks.scale import cli as scale_cli
+
+    scale_cli.add_arguments(p)
     p.add_argument("--isolation", metavar="require=LEVEL",
                    help="refuse to grade below LEVEL: namespaces+seccomp, namespaces, seccomp+uid, uid, seccomp "
                         "or none (default: the strongest available; a batch refuses 'none')")
     p.add_argument("--group", help="grade only these groups (comma-separated)")
     p.add_argument("--brief", action="store_true", help="one submission: the table only (no full feedback)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
-    p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
+    import importlib.util
+
+    if importlib.util.find_spec("reference") is not None:  # never in the student kit (it has no answer key)
+        p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
     cc.add_force(p, "the output files (--json, --out, the files of --json-dir, --write-reference)")
     return p
 
@@ -155,7 +161,7 @@ def run(args) -> int:
     from checks.grader import batch as batch_mod
 
     err = cc.make(stderr=True)
-    if args.write_reference:
+    if getattr(args, "write_reference", None):
         from checks.grader import refsub
 
         cc.refuse_existing(args.write_reference, "--write-reference", args.force)
@@ -170,6 +176,9 @@ def run(args) -> int:
     if not args.paths:
         raise UsageError("give a submission .py file (or files / directories with --out grades.csv)")
     rub, ids = _options(args)
+    from checks.scale import cli as scale_cli
+
+    scale_cli.check(args)
     subs = _expand(args.paths, rub.submission_file)
     batch = len(subs) > 1 or args.out is not None or any(os.path.isdir(p) for p in args.paths)
     if args.json and batch:
@@ -195,7 +204,12 @@ def run(args) -> int:
         args.isolation_required = "seccomp"  # a class is never graded without any isolation unless asked
     if args.json_dir:
         _json_dir(args, keys)  # last: it may create the directory
-    return _run(args, subs, batch, rub, ids, err)
+    args.journal_file = scale_cli.open_journal(args, rub, ids)  # last but --json-dir: it may create the file
+    try:
+        return _run(args, subs, batch, rub, ids, err)
+    finally:
+        if args.journal_file is not None:
+            args.journal_file.close()
 
 
 class Interrupted(KeyboardInterrupt):
@@ -392,6 +406,8 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
     from checks.core.vecfile import VectorsError
     from checks.grader.isolation import IsolationError
 
+    if getattr(args, "dask", None):
+        return _run_dask(args, subs, batch, rub, ids, err, intr, stage, out, t0, results)
     try:
         grader = _batch_grader_class()(rub, vectors=args.vectors, ids=ids, jobs=args.jobs, shrink=args.shrink,
                                        isolation=getattr(args, "isolation_required", None))
@@ -435,7 +451,13 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
                         prog.advance(note=f"{report._clean(who)}: {r.status} "
                                           f"{report._num(r.score)}/{report._num(r.max_score)}")
 
-                    _grade_all(grader, subs, results, done, stop, lock, bugs)
+                    if args.journal_file is not None:
+                        from checks.scale import cli as scale_cli
+
+                        scale_cli.journal_line(args, args.journal_file, err)
+                        scale_cli.grade_local(_grade_all, grader, subs, results, done, args.journal_file, stop, lock, bugs)
+                    else:
+                        _grade_all(grader, subs, results, done, stop, lock, bugs)
         except Interrupted as e:
             with lock:  # no result is recorded from now on: the grader is closed under the threads
                 stop.set()
@@ -447,6 +469,33 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
     with intr.deferred():
         rc = _write_outputs(args, subs, batch, grader, results, interrupted, out, err, t0, stage, rub.visibility)
     _grader_errors(results, bugs, interrupted)
+    return rc
+
+
+def _run_dask(args, subs, batch, rub, ids, err, intr, stage, out, t0, results) -> int:
+    """--dask: the batch on a Dask cluster (checks.scale.dask); the same outputs and exit codes."""
+    from checks.cli.progress import Progress
+    from checks.grader import report
+    from checks.scale import cli as scale_cli
+
+    interrupted = None
+    info = None
+    stage[0] = "grading"
+    try:
+        with Progress("grading", len(subs), quiet=getattr(args, "quiet", False) or not batch) as prog:
+            def done(r):
+                who = r.student.get("student") or r.name
+                prog.advance(note=f"{report._clean(who)}: {r.status} {report._num(r.score)}/{report._num(r.max_score)}")
+
+            info = scale_cli.run_dask(args, subs, rub, ids, results, done, args.journal_file, err)
+    except Interrupted as e:
+        interrupted = e
+    if info is None:
+        info = scale_cli.DaskBatch(formulas=[scale_cli._Formula(f) for f in scale_cli.formula_ids(args.vectors, ids)])
+    stage[0] = "writing"
+    with intr.deferred():
+        rc = _write_outputs(args, subs, batch, info, results, interrupted, out, err, t0, stage, rub.visibility)
+    _grader_errors(results, [], interrupted)
     return rc
 
 
