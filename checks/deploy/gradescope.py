@@ -9,10 +9,13 @@ The zip (every file at its root, as Gradescope wants it) holds:
                               vectors file readable by root only (``chmod 600``, its folder 700), installs
                               with apt what is missing (a Python >= 3.11 with venv; bubblewrap and
                               libseccomp2, whose failure is tolerated: the grader then runs at a
-                              lower isolation level and says which), creates ``/autograder/venv`` and
-                              installs the student-kit wheel with formulacheck's grading
-                              dependencies only (numpy, scipy, rich, nbformat, pyyaml, pyseccomp: no
-                              torch), pinned to the versions this command ran with when they can be had
+                              lower isolation level and says which), creates ``/autograder/venv`` with
+                              formulacheck's grading dependencies only (numpy, scipy, rich, nbformat,
+                              pyyaml, pyseccomp: no torch; pinned to the versions this command ran
+                              with when they can be had) and puts formulacheck itself in
+                              ``/autograder/formulacheck`` (on the venv's path by a .pth: the grader
+                              strips its own folder from the worker's path, which must keep numpy's),
+                              all of it but the worker's code readable by root only
 ``run_autograder``            run by Gradescope for each submission: ``formulacheck_autograder.py``
                               with the venv's Python (stdlib only, so a broken setup still writes a
                               results.json)
@@ -28,6 +31,7 @@ The zip (every file at its root, as Gradescope wants it) holds:
 ``rubric.toml``               the rubric, when given
 ``formulacheck-*.whl``        the student-kit wheel (:func:`checks.deploy.wheel.build_wheel`, ``student=True``):
                               no reference implementation anywhere in the container
+``requirements.txt``          the wheel's base requirements
 ``constraints.txt``           the versions of the grading dependencies here
 ``autograder.json``           what run_autograder needs to know (file names, the submission's name,
                               whether the vectors are hidden, their sha256)
@@ -145,28 +149,31 @@ if ! {{ ldconfig -p 2>/dev/null | grep 'libseccomp\.so\.2' >/dev/null; }} && ! a
     log "WARNING: libseccomp2 could not be installed: no seccomp filters; the grader runs at a lower isolation level (run_autograder prints which)"
 fi
 
-rm -rf "$VENV"
+# the dependencies in the venv; formulacheck itself in its own folder (on the venv's path by a .pth):
+# the grader strips its own folder from the worker's path, which must keep numpy's and pyseccomp's
+FC={root}/formulacheck
+rm -rf "$VENV" "$FC"
 "$PY" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input -q)
-WHEEL="$SRC/{wheel}"
-if ! "${{PIP[@]}}" install -c "$SRC/constraints.txt" "$WHEEL"; then
+if ! "${{PIP[@]}}" install -c "$SRC/constraints.txt" -r "$SRC/requirements.txt"; then
     log "WARNING: the pinned versions of constraints.txt (those formulacheck gradescope ran with) cannot be installed here: installing the newest allowed ones"
-    "${{PIP[@]}}" install "$WHEEL"
+    "${{PIP[@]}}" install -r "$SRC/requirements.txt"
 fi
+"${{PIP[@]}}" install --no-deps --target "$FC" "$SRC/{wheel}"
+"$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' | while read -r site; do echo "$FC" > "$site/formulacheck.pth"; done
 if "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)'; then
     log "WARNING: torch is importable in the grading venv: it should not be (grading needs numpy only)"
 fi
-chmod -R a+rX "$VENV"   # the worker, under a private uid, runs this interpreter and its numpy
+chmod -R a+rX "$VENV" "$FC"   # the worker, under a private uid, runs this interpreter and its numpy
 # ... but nothing of formulacheck beyond what the worker imports: readable by root only
-SITE=$("$VENV/bin/python" -c 'import os, checks; print(os.path.dirname(os.path.dirname(checks.__file__)))')
-for d in "$SITE"/reference "$SITE"/student "$SITE"/checks/*; do
+for d in "$FC"/reference "$FC"/student "$FC"/checks/* "$FC"/bin; do
     case "$(basename "$d")" in
         __init__.py|__pycache__|core|worker) ;;
         *) if [ -e "$d" ]; then chmod -R go-rwx "$d"; fi ;;
     esac
 done
 chmod o+x {root}
-"$VENV/bin/formulacheck" --version
+"$VENV/bin/python" -I -m checks.cli --version
 "$VENV/bin/python" -I -c 'from checks.grader import isolation as i; c = i.detect(); print("setup.sh: isolation this image gives (at build time):", i.level_for(c, c.root), "-", c.bwrap_why or "bwrap ok", "/", c.seccomp_why or "seccomp ok")' || true
 log "done in $(( $(date +%s) - t0 ))s"
 """
@@ -200,7 +207,8 @@ ROOT = {root!r}
 SRC = os.path.join(ROOT, "source")
 SUBMISSION = os.path.join(ROOT, "submission")
 RESULTS = os.path.join(ROOT, "results", "results.json")
-FORMULACHECK = os.path.join(ROOT, "venv", "bin", "formulacheck")
+PYTHON = os.path.join(ROOT, "venv", "bin", "python")
+FORMULACHECK = [PYTHON, "-I", "-m", "checks.cli"]
 SKIP_DIRS = {{"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}}
 SUFFIXES = (".py", ".ipynb")
 
@@ -276,11 +284,11 @@ def main():
     if path is None:
         write_zero(problem, status)
         return 0
-    if not os.access(FORMULACHECK, os.X_OK):
+    if not os.access(PYTHON, os.X_OK) or not os.path.isdir(os.path.join(ROOT, "formulacheck", "checks")):
         write_zero("The autograder is broken (formulacheck is not installed: setup.sh failed, see the build log). "
                    "This is not your fault: tell your instructor.", "autograder error")
         return 0
-    cmd = [FORMULACHECK, "grade", path, "--vectors", os.path.join(SRC, cfg["vectors"]), "--json", RESULTS, "--force"]
+    cmd = [*FORMULACHECK, "grade", path, "--vectors", os.path.join(SRC, cfg["vectors"]), "--json", RESULTS, "--force"]
     if cfg.get("rubric"):
         cmd += ["--rubric", os.path.join(SRC, cfg["rubric"])]
     if not cfg.get("public"):
@@ -485,6 +493,7 @@ def build_autograder(out: str, *, vectors: str | None = None, rubric: str | None
              (HELPER, HELPER_PY.format(**fmt).encode(), 0o644),
              ("autograder.json", (json.dumps(config, indent=1) + "\n").encode(), 0o644),
              ("constraints.txt", constraints(reqs).encode(), 0o644),
+             ("requirements.txt", ("\n".join(reqs) + "\n").encode(), 0o644),
              (VECTORS_NAME, vbytes, 0o600),
              (wheel_name, wheel_bytes, 0o644)]
     if rub_bytes is not None:

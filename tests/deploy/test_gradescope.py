@@ -49,6 +49,9 @@ def sigmoid(x):  # wrong: exp(+x)
 ENV_KEEP = ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CERT", "PIP_DEFAULT_TIMEOUT",
             "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
 FORMULACHECK = os.path.join(os.path.dirname(sys.executable), "formulacheck")
+#: Docker's default capabilities (no CAP_SYS_ADMIN: no namespaces for the grader's bwrap), as in Gradescope's container
+DOCKER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE",
+               "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP")
 
 
 def _bwrap_problem() -> str | None:
@@ -64,11 +67,13 @@ def _bwrap_problem() -> str | None:
     return None
 
 
-def _container(A, *argv, timeout=600) -> subprocess.CompletedProcess:
+def _container(A, *argv, timeout=600, docker_caps=False) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
            "LANG": "C.UTF-8", **{k: os.environ[k] for k in ENV_KEEP if k in os.environ}}
     cmd = ["bwrap", "--bind", "/", "/", "--bind", str(A), "/autograder", "--dev", "/dev", "--proc", "/proc",
-           "--perms", "1777", "--tmpfs", "/tmp", "--cap-add", "ALL", "--die-with-parent", "--chdir", "/autograder",
+           "--perms", "1777", "--tmpfs", "/tmp",
+           *(["--cap-drop", "ALL", *[x for c in DOCKER_CAPS for x in ("--cap-add", "CAP_" + c)]] if docker_caps
+             else ["--cap-add", "ALL"]), "--die-with-parent", "--chdir", "/autograder",
            "--clearenv", *[x for k, v in env.items() for x in ("--setenv", k, v)], *argv]
     return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout,
                           stdin=subprocess.DEVNULL)
@@ -85,7 +90,7 @@ def _notebook(source: str) -> str:
     return nbformat.writes(nb)
 
 
-def _grade(A, files: dict[str, str]) -> tuple[dict, str]:
+def _grade(A, files: dict[str, str], docker_caps: bool = False) -> tuple[dict, str]:
     """Gradescope's run of one submission: a fresh submission/ and results/, run_autograder, results.json."""
     for d in ("submission", "results"):
         shutil.rmtree(A / d, ignore_errors=True)
@@ -95,7 +100,7 @@ def _grade(A, files: dict[str, str]) -> tuple[dict, str]:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
     t0 = time.perf_counter()
-    r = _container(A, "/autograder/run_autograder")
+    r = _container(A, "/autograder/run_autograder", docker_caps=docker_caps)
     seconds = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout + r.stderr
     res = json.loads((A / "results" / "results.json").read_text(encoding="utf-8"))
@@ -145,6 +150,7 @@ def test_autograder_end_to_end(tmp_path, capsys):
     timings["setup.sh"] = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "setup.sh: done in" in r.stdout and "formulacheck 0.1.0" in r.stdout
+    assert not (A / "venv" / "bin" / "formulacheck").exists() and (A / "formulacheck" / "checks").is_dir()
 
     # the venv: formulacheck and numpy, no torch; the hidden file and the sources root-only
     py = A / "venv" / "bin" / "python"
@@ -177,6 +183,13 @@ def test_autograder_end_to_end(tmp_path, capsys):
     vis = {t["name"]: t.get("visibility") for t in res["tests"]}
     assert vis == {"activations.sigmoid": "visible", "logistic.log_likelihood": "after_due_date",
                    "residual.highway": "after_due_date"}, res
+
+    # Docker's capabilities (Gradescope): no namespaces, the private uid keeps the hidden file hidden
+    res, log = _grade(A, {"hw1.py": ref}, docker_caps=True)
+    assert res["extra_data"]["isolation"] in ("seccomp+uid", "uid"), log
+    assert res["score"] == 4 and "isolation level used: " + res["extra_data"]["isolation"] in log, log
+    res, log = _grade(A, {"hw1.py": ref + SIGMOID_MUTANT}, docker_caps=True)
+    assert res["score"] == 2 and _scores(res)["activations.sigmoid"] == (0, 2), log
 
     res, log = _grade(A, {"notebooks/hw1.ipynb": _notebook(ref), ".ipynb_checkpoints/hw1-checkpoint.ipynb": "{}",
                           "README.txt": "my notes"})
