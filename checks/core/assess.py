@@ -213,3 +213,23 @@ def _expected_of(fv, i: int) -> Any:
                 if j == i:
                     return feedback.MISSING if feedback.is_template(e) else e
     return feedback.MISSING
+
+
+def diagnosis_of(fv, a: Assessment):
+    """The likely mistake behind a failed assessment (:mod:`checks.diagnose`: the library of known
+    mistakes, trusted numpy code run on the same cases, and generic relations), or None.
+
+    Feedback only: never a verdict or a score. Where the library is absent (the student kit has
+    no near-solutions) or the diagnosis itself fails: None.
+    """
+    if a.failure is None:
+        return None
+    try:
+        from checks.diagnose import diagnose
+    except ImportError:
+        return None
+    actual = {i: x for i, x in a.results.items() if x is not feedback.MISSING}
+    try:
+        return diagnose(fv, actual, a.failing, a.passing)
+    except Exception:
+        return None

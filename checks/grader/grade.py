@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from checks.core import feedback, vecfile
-from checks.core.assess import Assessment, assess
+from checks.core.assess import Assessment, assess, diagnosis_of
 from checks.core.assess import render as render_assessment
 from checks.core.case import Case
 from checks.core.judge import verdict_of
@@ -149,23 +149,6 @@ def _worker_failure(fn: str, reply: dict) -> tuple[CheckFailure | None, Any]:
         return None, wire.decode(reply.get("v"))
     except (wire.WireError, RecursionError, ValueError, TypeError) as e:
         return CheckFailure(Verdict.WRONG_TYPE, f"{fn}: its result could not be read: {e}"), None
-
-
-def _diagnose(fv: FormulaVectors, j: Assessment):
-    """The likely mistake (checks.diagnose: trusted numpy code run on the failing and passing cases), or None.
-
-    Feedback only: it never changes a verdict or a score. The student kit has no library of
-    mistakes (they are near-solutions): there, and on any failure of the diagnosis itself, None.
-    """
-    try:
-        from checks.diagnose import diagnose
-    except ImportError:
-        return None
-    actual = {i: a for i, a in j.results.items() if a is not feedback.MISSING}
-    try:
-        return diagnose(fv, actual, j.failing, j.passing)
-    except Exception:
-        return None
 
 
 #: the judgement of one formula on all its cases (checks.core.assess)
@@ -535,7 +518,7 @@ class Grader:
             return FormulaResult(f.id, p.points, p.points, Verdict.PASSED, "", f"{f.id}: passed ({len(p.cases)} inputs)")
         fb = render_assessment(f, j)
         res = FormulaResult(f.id, 0.0, p.points, j.verdict, feedback.one_line(j.verdict, j.failure.message), fb)
-        d = _diagnose(f, j)
+        d = diagnosis_of(f, j)
         if d is not None:
             res.diagnosis, res.mistakes = d.text, tuple(d.ids)
             res.feedback = f"{fb}\n{d.text}"

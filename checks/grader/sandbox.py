@@ -82,6 +82,14 @@ def can_drop_privileges() -> bool:
     return os.geteuid() == 0
 
 
+def _is_site_dir(path: str) -> bool:
+    """True for a site-packages (or dist-packages) folder: other packages live there too."""
+    import site
+
+    dirs = set(getattr(site, "getsitepackages", lambda: [])()) | {getattr(site, "getusersitepackages", lambda: "")()}
+    return os.path.basename(path) in ("site-packages", "dist-packages") or path in {os.path.abspath(d) for d in dirs if d}
+
+
 def resolve_drop(drop_privileges: bool | None) -> bool:
     """None: drop to a private uid when root; False: never (the normal-user path, testable as root)."""
     if drop_privileges is None:
@@ -328,7 +336,10 @@ class Sandbox:
             "memory_mb": lim.memory_mb, "fsize_mb": max(lim.fsize_mb, 1), "cpu_seconds": self.cpu_seconds,
             "max_processes": lim.max_processes, "max_output_bytes": lim.max_output_kb * 1024,
             "max_result_mb": lim.max_result_mb, "policy": self.policy.to_wire(), "seccomp": self.seccomp,
-            "strip_paths": [] if self.namespaces else [PROJECT_ROOT],
+            # the clone's root is taken off the worker's path (its packages are out of reach); an
+            # installed formulacheck lives in site-packages beside numpy and pyseccomp: that stays
+            # (the import policy keeps `checks` and `reference` out of the submission's reach)
+            "strip_paths": [] if self.namespaces or _is_site_dir(PROJECT_ROOT) else [PROJECT_ROOT],
             "reach_paths": (not self.namespaces) and self.uid is not None,
         }
 

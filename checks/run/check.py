@@ -132,6 +132,9 @@ def check_vectors(fv, call: Caller) -> CheckResult:
     if a.failure is not None:
         res.oracle, res.verdict = a.oracle.name, a.verdict
         res.message = assess.render(fv, a)
+        d = assess.diagnosis_of(fv, a)
+        if d is not None:
+            res.message = f"{res.message}\n{d.text}"
         res.call = fv.cases[a.index].call_repr(fv.fn_name)
     res.seconds = time.perf_counter() - t0
     return res
