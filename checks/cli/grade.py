@@ -81,9 +81,10 @@ def add_parser(sub):
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     import importlib.util
 
-    if importlib.util.find_spec("reference") is not None:  # never in the student kit (it has no answer key)
+    has_reference = importlib.util.find_spec("reference") is not None  # never in the student kit (no answer key)
+    if has_reference:
         p.add_argument("--write-reference", metavar="FILE", help="write the reference implementation as a one-file submission and exit")
-    cc.add_force(p, "the output files (--json, --out, the files of --json-dir, --write-reference)")
+    cc.add_force(p, "the output files (--json, --out, the files of --json-dir" + (", --write-reference)" if has_reference else ")"))
     return p
 
 
