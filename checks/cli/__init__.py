@@ -6,6 +6,10 @@
     formulacheck grade SUBMISSION.py ...                      (checks.cli.grade)
     formulacheck audit [--format text|md|html|json] [--out F] (checks.cli.audit)
     formulacheck vectors build | info | check          (checks.cli.vectors)
+    formulacheck report RESULTS... [--out report.html] (checks.cli.report)
+    formulacheck check SUBMISSION                      (checks.cli.check: numpy only, the public vectors)
+    formulacheck student-kit --out DIR                 (checks.cli.kit)
+    formulacheck gradescope --out autograder.zip       (checks.cli.gradescope)
     formulacheck --version
 
 Each sub-command is a module of this package listed in :data:`COMMANDS`; it
