@@ -197,7 +197,7 @@ class FormulaItem(_Item):
         for t in res.tests:
             if t.id == self.formula_id:
                 if not t.passed:
-                    raise FormulaFailure(t.feedback + (f"\n{t.diagnosis}" if t.diagnosis else ""))
+                    raise FormulaFailure(t.feedback)  # the grader's text (with its diagnosis, if any)
                 return
         raise FormulaFailure(f"{self.formula_id}: not graded ({res.status}: {res.message})")
 

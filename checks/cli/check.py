@@ -177,8 +177,6 @@ def run(args) -> int:
         for t in failed:
             say()
             say(t.feedback)
-            if t.diagnosis:
-                say(t.diagnosis)
     passed = sum(t.passed for t in res.tests)
     say()
     say(f"score: {res.score:g} / {res.max_score:g} ({passed} of {len(res.tests)} formulas passed)")
