@@ -235,7 +235,8 @@ def summary_md(res: SubmissionResult) -> str:
 
 def test_output(t) -> str:
     """One test's feedback with its diagnosis (a known mistake that matches), as plain text."""
-    return t.feedback + (f"\n\n{t.diagnosis}" if getattr(t, "diagnosis", "") else "")
+    d = getattr(t, "diagnosis", "")
+    return t.feedback + (f"\n\n{d}" if d and d not in t.feedback else "")  # the grader's feedback holds it already
 
 
 def results_json(res: SubmissionResult, visibility=None) -> dict:
