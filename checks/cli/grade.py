@@ -39,15 +39,14 @@ line on stderr says so; the exit code is 128 + the signal number.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import threading
 import time
 import traceback
 
 from checks.cli import console as cc
 from checks.cli.console import UsageError
+from checks.cli.interrupts import Interrupted, Interrupts
 
 
 def add_parser(sub):
@@ -230,73 +229,6 @@ def run(args) -> int:
             args.journal_file.close()
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM, raised in the main thread by :class:`_Interrupts`."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-    @property
-    def signame(self) -> str:
-        try:
-            return signal.Signals(self.signum).name
-        except ValueError:
-            return f"signal {self.signum}"
-
-
-class _Interrupts:
-    """SIGINT / SIGTERM raise :class:`Interrupted` in the main thread, once; the old handlers come back on exit.
-
-    Inside :meth:`deferred` a signal is only recorded and raised when the
-    block ends (starting the zygote, writing the outputs: never half done).
-    After the first raise further signals are ignored, so the cleanup runs
-    to its end. Outside the main thread (an embedding program) nothing is
-    installed.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.signum: int | None = None
-        self._raised = False
-        self._defer = 0
-        self._old: dict = {}
-
-    def __enter__(self) -> "_Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            for s in self.SIGNALS:
-                try:
-                    self._old[s] = signal.signal(s, self._handle)
-                except (ValueError, OSError):
-                    pass
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, h in self._old.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
-        self._old = {}
-
-    def _handle(self, signum, frame) -> None:
-        if self.signum is None:
-            self.signum = signum
-        if self._defer or self._raised:
-            return
-        self._raised = True
-        raise Interrupted(signum)
-
-    @contextlib.contextmanager
-    def deferred(self):
-        self._defer += 1
-        try:
-            yield
-        finally:
-            self._defer -= 1
-        if not self._defer and self.signum is not None and not self._raised:
-            self._raised = True
-            raise Interrupted(self.signum)
-
-
 def _batch_grader_class():
     from checks.grader.grade import Grader
 
@@ -398,7 +330,7 @@ def _join(threads_of: str, seconds: float) -> None:
 
 def _run(args, subs, batch, rub, ids, err) -> int:
     stage = ["preparing"]
-    with _Interrupts() as intr:
+    with Interrupts() as intr:
         try:
             return _run_graded(args, subs, batch, rub, ids, err, intr, stage)
         except Interrupted as e:
