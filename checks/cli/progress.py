@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+from checks.cli.console import clean
+
 #: at most about this many plain lines per loop (besides the heartbeat)
 LINES = 20
 #: seconds between plain lines while nothing finishes
@@ -120,12 +122,12 @@ class Progress:
     def _escape(text: str) -> str:
         from rich.markup import escape
 
-        return escape(_printable(text))
+        return escape(clean(text))
 
     def note(self, text: str) -> None:
         """What is being done now (a terminal shows it next to the bar)."""
         with self._lock:
-            self.last_note = _printable(text)
+            self.last_note = clean(text)
             if self._bar is not None:
                 self._bar.update(self._task, description=self._escape(text))
 
@@ -138,7 +140,7 @@ class Progress:
         with self._lock:
             self.done = min(int(done), self.total) if self.total else int(done)
             if note is not None:
-                self.last_note = _printable(note)
+                self.last_note = clean(note)
             if self._bar is not None:
                 self._bar.update(self._task, completed=self.done,
                                  description=self._escape(self.last_note))
@@ -182,11 +184,3 @@ class Progress:
                 if self.plain and now - self._t0 >= self.min_seconds and now - self._last_line >= self.interval:
                     self._line_locked(now)
 
-
-def _printable(text: str) -> str:
-    text = " ".join(str(text).split())
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -332,6 +332,18 @@ def read_manifest(path: str) -> tuple[dict, str]:
         return _manifest(z, path), hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file (a vectors file's identity, as every result records it), read in 1 MB chunks.
+
+    Raises OSError when it cannot be read.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as fh:

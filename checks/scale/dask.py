@@ -137,15 +137,14 @@ class GraderPlugin(WorkerPlugin):
     def _check_sha(self, path: str | None) -> None:
         if path is None:
             raise WorkerRefused("no vectors file (neither shipped nor a path on the workers)")
-        h = hashlib.sha256()
+        from checks.core.vecfile import file_sha256
+
         try:
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+            sha = file_sha256(path)
         except OSError as e:
             raise WorkerRefused(f"cannot read the vectors file {path!r} here: {e.strerror or e}") from None
-        if h.hexdigest() != self.vectors_sha256:
-            raise WorkerRefused(f"its vectors file {path!r} has SHA-256 {h.hexdigest()[:16]}..., the client's "
+        if sha != self.vectors_sha256:
+            raise WorkerRefused(f"its vectors file {path!r} has SHA-256 {sha[:16]}..., the client's "
                                 f"{self.vectors_sha256[:16]}...: copy the same file to every worker")
 
     def teardown(self, worker) -> None:

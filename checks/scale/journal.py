@@ -130,14 +130,12 @@ def vectors_sha256(path: str | None) -> str:
         from checks import data
 
         path = data.PUBLIC_VECTORS
-    h = hashlib.sha256()
+    from checks.core.vecfile import file_sha256
+
     try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return file_sha256(path)
     except OSError as e:
         raise JournalError(f"--vectors {path!r}: cannot read it: {e.strerror or e}") from None
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------
