@@ -54,6 +54,7 @@ KIT_FILES: tuple[str, ...] = (
     "checks/cli/check.py",
     "checks/cli/grade.py",
     "checks/cli/progress.py",
+    "checks/cli/interrupts.py",
     "checks/scale/__init__.py",   # grade's --journal / --dask options (Dask itself is imported only with --dask)
     "checks/scale/cli.py",
     "checks/scale/journal.py",
