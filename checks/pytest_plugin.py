@@ -145,8 +145,8 @@ class FormulaFile(pytest.File):
         for fid in _vector_ids():
             item = FormulaItem.from_parent(self, name=fid, formula_id=fid)
             if fid in unjudged:
-                item.add_marker(pytest.mark.skip(reason=f"{fid}: not checkable with this installation (its judge "
-                                                        f"needs the formula registry or the reference); the grader grades it"))
+                item.add_marker(pytest.mark.skip(reason=f"{fid}: not checkable with this installation (the vectors "
+                                                        f"file names judge code it lacks: install the formulacheck that built the file)"))
             yield item
         ok, _ = _properties_available()
         if ok:

@@ -61,18 +61,16 @@ def _ids_for_groups(groups: str, vectors_path: str) -> list[str]:
 def unjudgeable(vectors_path: str, ids: list[str] | None = None) -> list[str]:
     """The formula ids of the vectors file whose judges this installation cannot load (the student kit).
 
-    A vectors file names judge-time code by reference: ``checks.judges`` functions (``"$": "ref"``)
-    or, the fallback for judges not yet moved there, a registry entry's (``"$": "entry"``,
-    ``checks.core.vecfile.entry_ref``). The student kit has no registry and no reference
-    implementation, so a formula whose judge needs either cannot be judged by it (the grader
-    judges it). Empty in a full installation.
+    A vectors file names its judge-time code by reference (``"$": "ref"``: functions of
+    ``checks.judges`` and ``checks.core``, which the kit ships). A formula is unjudgeable here
+    only when the file names a module this installation lacks (a file built by a newer
+    formulacheck, say): ``check`` lists it as not checked rather than failing it. Empty when the
+    file and the installation match.
     """
     import importlib
-    import importlib.util
     import json
     import zipfile
 
-    have_registry = importlib.util.find_spec("checks.registry") is not None and importlib.util.find_spec("reference")
     loadable: dict[str, bool] = {}
 
     def ok_module(mod: str) -> bool:
@@ -86,8 +84,6 @@ def unjudgeable(vectors_path: str, ids: list[str] | None = None) -> list[str]:
 
     def judgeable(node) -> bool:
         if isinstance(node, dict):
-            if node.get("$") == "entry" and not have_registry:
-                return False
             if node.get("$") == "ref" and isinstance(node.get("fn"), str) and not ok_module(node["fn"].split(":")[0]):
                 return False
             return all(judgeable(v) for v in node.values())
@@ -160,8 +156,8 @@ def run(args) -> int:
 
         rubric = replace(rubric, limits=replace(rubric.limits, timeout=args.timeout))
     if unjudged:
-        say(f"not checked here ({len(unjudged)} formulas: their judges need the formula registry or the reference, "
-            f"which this installation does not have; the grader grades them): {', '.join(unjudged)}")
+        say(f"not checked here ({len(unjudged)} formulas: the vectors file names judge code this installation lacks; "
+            f"install the formulacheck that built the file to check them): {', '.join(unjudged)}")
     if ids == []:
         return cc.OK
     with Grader(rubric, vectors=args.vectors, ids=ids) as g:

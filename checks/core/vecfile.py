@@ -90,27 +90,10 @@ def _name_of(fn) -> str:
     return f"{mod}:{qual}"
 
 
-def entry_ref(formula_id: str, what: str) -> dict:
-    """A reference to a registry entry's judge (``what``: "compare" or "oracle:<name>").
-
-    The fallback for judges that are not (yet) module-level functions of checks/judges/:
-    resolving it loads the registry (and with it Hypothesis), so grading such a
-    formula is not torch-, SymPy- and Hypothesis-free.
-    """
-    return {"$": "entry", "formula": formula_id, "what": what}
-
-
 def _resolve_entry(t: dict):
-    from checks import registry
-
-    try:
-        f = registry.get(t["formula"])
-        if t["what"] == "compare":
-            return f.compare
-        return f.oracle(t["what"].split(":", 1)[1]).fn
-    except (KeyError, IndexError) as e:
-        raise VectorsError(f"the vectors file names the judge of {t.get('formula')!r} ({t.get('what')!r}), which this "
-                           f"formulacheck does not have ({e}); rebuild the file with this version") from None
+    """A judge stored by registry entry, as files built before every judge lived in checks/judges/ did."""
+    raise VectorsError(f"the vectors file stores the judge of {t.get('formula')!r} by registry entry, as older "
+                       f"formulacheck versions did; rebuild it with this version (formulacheck vectors build)")
 
 
 def resolve(name: str):
@@ -321,8 +304,8 @@ def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
 def _judge_ref(fn, formula_id: str, what: str) -> dict:
     try:
         return ref_of(fn)
-    except VectorsError:
-        return entry_ref(formula_id, what)
+    except VectorsError as e:
+        raise VectorsError(f"{formula_id} ({what}): {e}") from None
 
 
 def read_manifest(path: str) -> tuple[dict, str]:

@@ -80,7 +80,7 @@ class AutograderInfo:
     rubric: str | None
     submission_file: str | None
     wheel: str
-    wheel_kind: str                # "kit" (no answer key), "full" (the kit could not grade), "given"
+    wheel_kind: str                # "kit" (no answer key), or "given" (the --wheel option)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -455,20 +455,13 @@ def build_autograder(out: str, *, vectors: str | None = None, rubric: str | None
         except rb.RubricError as e:
             raise AutograderError(str(e)) from None
         submission_file = getattr(rub, "submission_file", None)
-    kind, tested = "given", False
+    kind = "given"
     with tempfile.TemporaryDirectory(prefix="formulacheck-gradescope-") as tmp:
         if wheel is None:
             from checks.deploy.wheel import build_wheel
 
             wheel, kind = build_wheel(os.path.join(tmp, "kit"), student=True), "kit"
-            why = self_test(wheel, vpath, rubric, tmp) if check else None
-            tested = why is None
-            if why is not None:  # the kit cannot grade these vectors: the full wheel, its answer key root-only
-                warnings.append(f"the student kit cannot grade these vectors ({why}): the zip holds formulacheck's "
-                                f"FULL wheel instead; setup.sh makes its answer key (reference/ and all but the "
-                                f"worker's code) readable by root only")
-                wheel, kind = build_wheel(os.path.join(tmp, "full"), student=False), "full"
-        if check and not tested:
+        if check:  # the kit ships every judge: a reference that loses points here is a broken file or our bug
             why = self_test(wheel, vpath, rubric, tmp)
             if why is not None:
                 raise AutograderError(f"self-test: the reference implementation does not get full marks from this "

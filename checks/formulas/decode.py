@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import reference.decode as ref
 from checks.formulas import Strategies
-from checks.judges.decoding import _SCORE_TOL, _beam_true, _optimal_compare, _outcome_property, _viterbi_true, beam_outcomes, greedy_outcomes
+from checks.judges.decoding import _SCORE_TOL, _beam_true, _optimal_compare, _outcome_property, _viterbi_true, beam_outcomes, greedy_outcomes_of
 from checks.oracles.decode import _brute_beam, _brute_viterbi, _torch_viterbi
 from checks.registry import Formula, Oracle, Source, register
 
@@ -39,7 +39,7 @@ register(Formula(
                description="an independent beam search following every cut-off tie-break: the score must be achievable"),
         Oracle("brute-force", _brute_beam, strategy=lambda: S.beam_cases("wide"),
                description="beam >= V^(L-1): the optimum over all V^L sequences"),
-        Oracle("property:beam-1-is-greedy", _outcome_property(lambda li, lt, L, b: greedy_outcomes(li, lt, L),
+        Oracle("property:beam-1-is-greedy", _outcome_property(greedy_outcomes_of,
                                                               "greedy decoding (beam 1)"),
                kind="property", strategy=lambda: S.beam_cases("greedy"),
                description="beam = 1 is greedy decoding (any most-probable next token at ties)"),

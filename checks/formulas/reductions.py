@@ -21,7 +21,7 @@ register(Formula(
     outputs=("dx",),
     oracles=(
         Oracle("torch", _t_amax, description="autograd of torch.amax (even split at ties); any valid split accepted"),
-        Oracle("property:tie-split", lambda case, dx: _tie_split_property(case, dx), kind="property",
+        Oracle("property:tie-split", _tie_split_property, kind="property",
                description="weights lie on the tied maxima, are >= 0 and sum to dy"),
     ),
     compare=_compare,

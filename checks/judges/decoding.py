@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -117,27 +118,63 @@ def _viterbi_true(case, seq):
 
 
 def _optimal_compare(true_of, name: str):
-    """The returned score is the returned sequence's, and equals the optimum (any optimal sequence accepted)."""
+    """The returned score is the returned sequence's, and equals the optimum (any optimal sequence accepted).
 
-    def compare(case, actual, expected, tol, fn):
-        seq, score = actual
-        K = np.asarray(case.args[0]).size
-        _check_sequence(case, seq, score, K, true_of, fn, tol, name)
-        if not _close(score, expected[1], tol):
-            fail(Verdict.MISMATCH, f"{fn}: the returned {name} {list(seq)} has log-prob {score!r}; the optimum is "
-                 f"{expected[1]!r} (e.g. {list(expected[0])}); any {name} with the optimal score is accepted")
+    A ``functools.partial`` of :func:`optimal_check` (stored by name in a vectors file: the student
+    kit judges it without the registry); ``true_of`` is ``_beam_true`` or ``_viterbi_true``.
+    """
+    return functools.partial(optimal_check, true_of=_own(true_of, "_true"), name=str(name))
 
-    return compare
+
+def optimal_check(case, actual, expected, tol, fn, *, true_of: str, name: str):
+    """The comparison of :func:`_optimal_compare` (``true_of``: the name of a ``_*_true`` function here)."""
+    __tracebackhide__ = True
+    true_fn = _named(true_of, "_true")
+    seq, score = actual
+    K = np.asarray(case.args[0]).size
+    _check_sequence(case, seq, score, K, true_fn, fn, tol, name)
+    if not _close(score, expected[1], tol):
+        fail(Verdict.MISMATCH, f"{fn}: the returned {name} {list(seq)} has log-prob {score!r}; the optimum is "
+             f"{expected[1]!r} (e.g. {list(expected[0])}); any {name} with the optimal score is accepted")
+
+
+def greedy_outcomes_of(log_init, log_trans, length, beam) -> set:
+    """:func:`greedy_outcomes` with the signature of :func:`beam_outcomes` (the beam is 1)."""
+    return greedy_outcomes(log_init, log_trans, length)
 
 
 def _outcome_property(outcomes_of, what: str):
-    def prop(case, result):
-        seq, score = result
-        li, lt, length, beam = case.args
-        _check_sequence(case, seq, score, np.asarray(li).size, _beam_true, "beam_search", _SCORE_TOL)
-        ok = sorted(outcomes_of(li, lt, length, beam))
-        if not any(_close(score, o, _SCORE_TOL) for o in ok):
-            fail(Verdict.PROPERTY, f"beam_search: the returned sequence {list(seq)} has log-prob {score!r}; {what} "
-                 f"ends with a best log-prob in {ok} (over every tie-break at the cut-off)")
+    """The returned sequence ends with a best log-prob that some tie-break of ``outcomes_of`` reaches.
 
-    return prop
+    A ``functools.partial`` of :func:`outcome_check` (stored by name); ``outcomes_of`` is
+    ``beam_outcomes`` or ``greedy_outcomes_of``.
+    """
+    return functools.partial(outcome_check, outcomes=_own(outcomes_of, "_outcomes", "_outcomes_of"), what=str(what))
+
+
+def outcome_check(case, result, *, outcomes: str, what: str):
+    """The property of :func:`_outcome_property` (``outcomes``: the name of an ``*_outcomes*`` function here)."""
+    __tracebackhide__ = True
+    outcomes_of = _named(outcomes, "_outcomes", "_outcomes_of")
+    seq, score = result
+    li, lt, length, beam = case.args
+    _check_sequence(case, seq, score, np.asarray(li).size, _beam_true, "beam_search", _SCORE_TOL)
+    ok = sorted(outcomes_of(li, lt, length, beam))
+    if not any(_close(score, o, _SCORE_TOL) for o in ok):
+        fail(Verdict.PROPERTY, f"beam_search: the returned sequence {list(seq)} has log-prob {score!r}; {what} "
+             f"ends with a best log-prob in {ok} (over every tie-break at the cut-off)")
+
+
+def _own(fn, *suffixes) -> str:
+    """The name of ``fn``, one of this module's functions ending in one of ``suffixes``."""
+    name = getattr(fn, "__name__", "")
+    if globals().get(name) is not fn or not name.endswith(suffixes):
+        raise ValueError(f"{fn!r}: give one of the functions of {__name__} named *{' or *'.join(suffixes)}")
+    return name
+
+
+def _named(name: str, *suffixes):
+    fn = globals().get(name) if str(name).endswith(suffixes) else None
+    if fn is None:
+        raise ValueError(f"{__name__}: unknown judge helper {name!r}")
+    return fn

@@ -30,7 +30,8 @@ from checks.cli import main as cli_main
 from checks.deploy import gradescope as gs
 from checks.grader import refsub
 
-IDS = ("activations.sigmoid", "logistic.log_likelihood", "residual.highway")
+# pool.kmax_pool: a custom comparison (any tie-break) the kit judges by name, without the registry
+IDS = ("activations.sigmoid", "logistic.log_likelihood", "pool.kmax_pool")
 RUBRIC = """\
 [points]
 "activations.sigmoid" = 2
@@ -138,6 +139,7 @@ def test_autograder_end_to_end(tmp_path, capsys):
         assert z.read("vectors.zip") == hidden.read_bytes()
         z.extractall(tmp_path / "A" / "source")
     assert cfg["public"] is False and set(cfg["formulas"]) == set(IDS)
+    assert cfg["wheel_kind"] == "kit", cfg  # never the wheel with the answer key
     assert oct(zpath.stat().st_mode & 0o777) == "0o600"  # the zip holds the hidden file
 
     A = tmp_path / "A"
@@ -178,11 +180,11 @@ def test_autograder_end_to_end(tmp_path, capsys):
     res, log = _grade(A, {"hw1.py": ref})
     timings["run_autograder (reference .py)"] = time.perf_counter() - t0
     assert res["score"] == 4 and _scores(res) == {"activations.sigmoid": (2, 2), "logistic.log_likelihood": (1, 1),
-                                                  "residual.highway": (1, 1)}, log
+                                                  "pool.kmax_pool": (1, 1)}, log
     assert "run_autograder: isolation level used: " in log and res["extra_data"]["isolation"] in log, log
     vis = {t["name"]: t.get("visibility") for t in res["tests"]}
     assert vis == {"activations.sigmoid": "visible", "logistic.log_likelihood": "after_due_date",
-                   "residual.highway": "after_due_date"}, res
+                   "pool.kmax_pool": "after_due_date"}, res
 
     # Docker's capabilities (Gradescope): no namespaces, the private uid keeps the hidden file hidden
     res, log = _grade(A, {"hw1.py": ref}, docker_caps=True)
@@ -197,7 +199,7 @@ def test_autograder_end_to_end(tmp_path, capsys):
 
     res, log = _grade(A, {"hw1.py": ref + SIGMOID_MUTANT})
     assert _scores(res) == {"activations.sigmoid": (0, 2), "logistic.log_likelihood": (1, 1),
-                            "residual.highway": (1, 1)} and res["score"] == 2, log
+                            "pool.kmax_pool": (1, 1)} and res["score"] == 2, log
     (sig,) = [t for t in res["tests"] if t["name"] == "activations.sigmoid"]
     assert sig["extra_data"]["verdict"] == "mismatch", sig
 

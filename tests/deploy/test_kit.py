@@ -15,7 +15,9 @@ import zipfile
 
 import pytest
 
+from checks import data
 from checks.cli import main as cli_main
+from checks.core import vecfile
 from checks.deploy import wheel as wheelmod
 from checks.grader import refsub
 
@@ -118,6 +120,11 @@ def test_kit_in_a_clean_venv(kit_venv, tmp_path):
     r = _run([fc, "check", "ref.py", "--group", "conv,logistic,rnn,softmax"], cwd=str(work))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "FAIL" not in r.stdout and r.stdout.count("  ok    ") >= 8 and "isolation level" in r.stdout and "score:" in r.stdout, r.stdout
+    # ... on every formula of the public file: the kit ships every judge (none needs the registry)
+    r = _run([fc, "check", "ref.py"], cwd=str(work))
+    n = len(vecfile.read_manifest(data.PUBLIC_VECTORS)[0]["order"])
+    assert r.returncode == 0 and "not checked" not in r.stdout, r.stdout + r.stderr
+    assert r.stdout.count("  ok    ") == n and "FAIL" not in r.stdout, r.stdout
     # ... the mutant fails on exactly its formula, with the grader's own feedback text
     r = _run([fc, "check", "mutant.py", "--group", "conv,logistic"], cwd=str(work))
     assert r.returncode == 1, r.stdout + r.stderr
@@ -142,6 +149,7 @@ def test_kit_in_a_clean_venv(kit_venv, tmp_path):
     r = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--impl=ref.py"], cwd=str(work))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert " passed" in r.stdout and "failed" not in r.stdout, r.stdout[-2000:]
+    assert "skipped" not in r.stdout, r.stdout[-2000:]  # the kit judges every formula of the public file
     r = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--impl=mutant.py"], cwd=str(work))
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr
     failed = [line for line in r.stdout.splitlines() if line.startswith("FAILED")]

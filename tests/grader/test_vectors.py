@@ -170,9 +170,12 @@ def test_the_public_file_matches_the_registry():
 
 _BLOCKED = r"""
 import sys, importlib.abc
+# the formula registry, its entries and oracles, the reference (refsub reads the reference's source files):
+# a vectors file names its judges in checks.judges (the student kit has neither of these)
+NOT_AT_GRADE_TIME = ("checks.registry", "checks.formulas", "checks.oracles", "checks.run", "reference.")
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "hypothesis", "sympy"):
+        if name.split(".")[0] in ("torch", "hypothesis", "sympy") or name.startswith(NOT_AT_GRADE_TIME):
             raise ImportError(f"blocked: {name}")
         return None
 sys.meta_path.insert(0, Block())
@@ -188,6 +191,7 @@ print("LOADED", sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "h
 
 
 def test_grading_from_vectors_imports_neither_torch_nor_hypothesis_nor_sympy(tmp_path):
+    """... nor the registry, the oracles or the reference: every judge of the public file is named code."""
     sub = tmp_path / "ref_submission.py"
     r = subprocess.run([sys.executable, "-c", _BLOCKED, str(sub)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -217,3 +221,33 @@ def test_the_same_file_gives_byte_identical_results_in_two_fresh_homes(small, tm
     by = {t["name"]: t for t in doc["tests"]}
     assert by["activations.sigmoid"]["status"] == "failed"  # nan at x >> 0: the smallest failing vector shown
     assert "Smallest failing input:" in by["activations.sigmoid"]["output"]
+
+
+def test_a_judge_that_is_not_named_code_is_refused_at_build_with_the_formula_named():
+    """A closure (or lambda, or code outside checks/judges) cannot be stored: the file would need the registry."""
+    import functools
+
+    from checks.judges.probability import rows_sum_to
+
+    def closure(case, y):
+        return rows_sum_to(case, y, target=1.0)
+
+    for fn, needle in ((closure, "closures or lambdas"), (lambda case, y: None, "closures or lambdas"),
+                       (functools.partial(rows_sum_to, 1.0), "keywords only"), (sys.exit, "must live in checks/judges/")):
+        with pytest.raises(VectorsError, match=needle) as ei:
+            vecfile._judge_ref(fn, "softmax.softmax", "oracle:property:rows-sum-to-1")
+        assert str(ei.value).startswith("softmax.softmax (oracle:property:rows-sum-to-1): ") and "\n" not in str(ei.value)
+    ref = vecfile._judge_ref(functools.partial(rows_sum_to, target=1.0), "softmax.softmax", "compare")
+    assert ref == {"$": "ref", "fn": "checks.judges.probability:rows_sum_to", "kw": {"target": 1.0}}
+    assert vecfile.resolve(ref["fn"]) is rows_sum_to
+
+
+def test_a_file_storing_a_judge_by_registry_entry_is_refused_with_the_fix(small, tmp_path):
+    """Files built before every judge was named code stored some by registry entry: refused, with the fix."""
+    q = tmp_path / "old.zip"
+    shutil.copy(small[0], q)
+    entry = b'{"$": "entry", "formula": "norm.batchnorm_backward", "what": "compare"}'
+    _rewrite(q, "formulas/norm.batchnorm_backward.json",
+             lambda b: json.dumps({**json.loads(b), "compare": json.loads(entry)}).encode())
+    with pytest.raises(VectorsError, match=r"'norm.batchnorm_backward' by registry entry.*rebuild it with this version"):
+        vecfile.read(str(q))
