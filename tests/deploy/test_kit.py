@@ -8,6 +8,7 @@ test (``test_kit_in_a_clean_venv``) so that ``pytest -n auto`` builds it once.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,9 +82,12 @@ def test_student_kit_refuses_a_non_empty_folder(tmp_path, capsys):
     assert os.listdir(d) == ["notes.txt"]
 
 
+def _run_env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "PYTEST"))}
+
+
 def _run(argv, cwd, timeout=120):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "PYTEST"))}
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=_run_env())
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +164,25 @@ def test_kit_in_a_clean_venv(kit_venv, tmp_path):
     r = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--impl=partial.py", "-k", "conv1x1 and not backward"],
              cwd=str(work))
     assert r.returncode == 1 and "1 failed" in r.stdout and "not implemented" in r.stdout, r.stdout[-2000:]
+
+    # the same grade without Hypothesis (the kit) as with it (this install): byte-identical results.json
+    # but the run time, under other hash seeds; the mutant's points and verdicts too (its feedback
+    # differs only by the diagnosis, which the kit has no library of mistakes for)
+    docs = {}
+    for where, argv, seed in (("kit", [fc], "1"), ("dev", [sys.executable, "-m", "checks.cli"], "2")):
+        for sub in ("ref", "mutant"):
+            out = work / f"{where}-{sub}.json"
+            r = subprocess.run([*argv, "grade", f"{sub}.py", "--json", str(out)], cwd=str(work), capture_output=True,
+                               text=True, timeout=300, env={**_run_env(), "PYTHONHASHSEED": seed})
+            assert r.returncode in (0, 1) and out.exists(), r.stdout[-2000:] + r.stderr[-2000:]
+            doc = json.loads(out.read_text())
+            doc.pop("execution_time")
+            docs[where, sub] = doc
+    assert json.dumps(docs["kit", "ref"], sort_keys=True) == json.dumps(docs["dev", "ref"], sort_keys=True)
+    verdicts = {w: [(t["name"], t["score"], t["extra_data"]["verdict"]) for t in docs[w, "mutant"]["tests"]]
+                for w in ("kit", "dev")}
+    assert verdicts["kit"] == verdicts["dev"] and [v for v in verdicts["kit"] if v[2] != "passed"] == [
+        ("conv.conv1x1", 0, v[2]) for v in verdicts["kit"] if v[0] == "conv.conv1x1"]
 
     # grade has no --write-reference in the kit, and cannot write the reference
     r = _run([fc, "grade", "--write-reference", "leak.py"], cwd=str(work))
