@@ -30,6 +30,19 @@ anything else          {"$": "obj", "t": "type name"}: decodes to an
 Only dtypes of kinds bool, int, uint, float and complex travel (object,
 string and structured arrays become ``obj`` placeholders). This module
 imports only numpy and the standard library: the worker uses it too.
+
+Binary form (what the sandbox sends: no base64, no pickle). A *value*
+(:func:`pack` / :func:`unpack`) is ``u32 n`` + ``n`` bytes of the JSON tree
+above, where ``nd`` is ``{"$": "nd", "d": dtype, "s": shape}`` and ``sc`` is
+``{"$": "sc", "d": dtype}`` without ``b``, + the raw little-endian bytes of
+every array and scalar, back to back in the order of a depth-first walk of
+the tree. The decoder takes each one's exact size (shape x itemsize) in turn
+and refuses a byte too few or too many. A *message* (:func:`message` /
+:func:`parse`) is ``MAGIC`` + ``u32 n`` + a JSON object of ``n`` bytes (the
+header: op, verdict kind, case index...) + up to :data:`MAX_PARTS` parts,
+each ``u32 n`` + ``n`` bytes (the packed values), nothing after them.
+Every ``u32`` is little-endian. The caps (depth, strings, items, elements)
+are the JSON form's.
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ import binascii
 import json
 import math
 import re
+import struct
 
 import numpy as np
 
@@ -49,6 +63,9 @@ MAX_ELEMENTS = 20_000_000      # array elements in one message
 MAX_ITEMS = 1_000_000          # list/tuple/dict items in one message
 _DTYPE_RE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.]")
+MAGIC = b"FCW\x02"
+MAX_PARTS = 4
+_U32 = struct.Struct("<I")
 
 
 class WireError(Exception):
@@ -85,9 +102,15 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
-def encode(value, max_bytes: int = 32 << 20):
-    """``value`` as a JSON-able tree; raises WireError when too big or too deep."""
+def encode(value, max_bytes: int = 32 << 20, data: list | None = None):
+    """``value`` as a JSON-able tree; raises WireError when too big or too deep.
+
+    With ``data`` (a list), arrays and scalars are appended to it as raw bytes
+    instead of base64 in the tree (the binary form: :func:`pack`).
+    """
     budget = [max_bytes]
+    binary = data is not None
+    put = data.append if binary else None
 
     def spend(n: int) -> None:
         budget[0] -= n
@@ -123,6 +146,10 @@ def encode(value, max_bytes: int = 32 << 20):
                 return {"$": "obj", "t": f"ndarray(dtype={a.dtype})"}
             if a.dtype.byteorder == ">":
                 a = a.astype(a.dtype.newbyteorder("<"))
+            if binary:
+                spend(a.nbytes + 64)
+                put(a.tobytes(order="C"))
+                return {"$": "nd", "d": a.dtype.str, "s": list(a.shape)}
             spend(a.nbytes * 4 // 3 + 64)
             return {"$": "nd", "d": a.dtype.str, "s": list(a.shape), "b": _b64(a.tobytes(order="C"))}
         if isinstance(v, np.generic):
@@ -133,6 +160,10 @@ def encode(value, max_bytes: int = 32 << 20):
             a = np.asarray(v)
             if d.byteorder == ">":
                 a = a.astype(d.newbyteorder("<"))
+            if binary:
+                spend(a.nbytes + 40)
+                put(a.tobytes())
+                return {"$": "sc", "d": a.dtype.str}
             spend(a.nbytes * 4 // 3 + 40)
             return {"$": "sc", "d": a.dtype.str, "b": _b64(a.tobytes())}
         if isinstance(v, (list, tuple)):
@@ -165,8 +196,11 @@ def encode(value, max_bytes: int = 32 << 20):
     return enc(value, 0)
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=True)  # one encoder (json.dumps makes one per call)
+
+
 def dumps(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=True).encode("utf-8")
+    return _JSON.encode(obj).encode("utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -194,9 +228,28 @@ def _bytes(s) -> bytes:
         raise WireError("array data is not valid base64") from e
 
 
-def decode(tree):
-    """The plain value encoded by ``tree`` (already parsed JSON); WireError on anything else."""
-    counts = {"el": 0, "items": 0}
+def decode(tree, data: memoryview | None = None):
+    """The plain value encoded by ``tree`` (already parsed JSON); WireError on anything else.
+
+    With ``data`` (the binary form), arrays and scalars take their bytes from
+    ``data`` in order; the caller checks that every byte was taken
+    (``counts["pos"]``, see :func:`unpack`).
+    """
+    counts = {"el": 0, "items": 0, "pos": 0}
+    binary = data is not None
+    nd_keys = {"$", "d", "s"} if binary else {"$", "d", "s", "b"}
+    sc_keys = {"$", "d"} if binary else {"$", "d", "b"}
+
+    def take(n: int, d: np.dtype, what: str) -> np.ndarray:
+        """``n`` items of dtype ``d``: the next bytes of ``data`` (binary), a copy."""
+        pos = counts["pos"]
+        end = pos + n * d.itemsize
+        if end > len(data):
+            raise WireError(f"{what} data is shorter than its shape and dtype")
+        counts["pos"] = end
+        if n == 0:
+            return np.zeros(0, dtype=d)
+        return np.frombuffer(data, dtype=d, count=n, offset=pos).copy()
 
     def dec(v, depth: int):
         if depth > MAX_DEPTH:
@@ -217,7 +270,7 @@ def decode(tree):
             raise WireError(f"unexpected JSON value of type {t.__name__}")
         kind = v.get("$")
         keys = set(v)
-        if kind == "nd" and keys == {"$", "d", "s", "b"}:
+        if kind == "nd" and keys == nd_keys:
             d = _dtype(v["d"])
             shape = v["s"]
             if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
@@ -226,12 +279,16 @@ def decode(tree):
             counts["el"] += n
             if counts["el"] > MAX_ELEMENTS:
                 raise WireError("arrays too large")
+            if binary:
+                return take(n, d, "array").reshape(tuple(shape))
             raw = _bytes(v["b"])
             if len(raw) != n * d.itemsize:
                 raise WireError("array data does not match its shape and dtype")
             return np.frombuffer(raw, dtype=d).reshape(tuple(shape)).copy()
-        if kind == "sc" and keys == {"$", "d", "b"}:
+        if kind == "sc" and keys == sc_keys:
             d = _dtype(v["d"])
+            if binary:
+                return take(1, d, "scalar")[0]
             raw = _bytes(v["b"])
             if len(raw) != d.itemsize:
                 raise WireError("scalar data does not match its dtype")
@@ -260,7 +317,10 @@ def decode(tree):
             return _opaque(v["t"])
         raise WireError("unrecognised value in the message")
 
-    return dec(tree, 0)
+    out = dec(tree, 0)
+    if binary and counts["pos"] != len(data):
+        raise WireError(f"{len(data) - counts['pos']} bytes of array data belong to no value")
+    return out
 
 
 def loads(data: bytes):
@@ -269,3 +329,222 @@ def loads(data: bytes):
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise WireError(f"the worker sent a message that is not valid JSON ({type(e).__name__})") from e
+
+
+# --------------------------------------------------------------------------
+# the binary form: values and messages
+# --------------------------------------------------------------------------
+
+_LE: dict = {}       # dtype -> its little-endian str (or "" when it does not travel): encoding
+_DT: dict = {}       # dtype str -> dtype, for the strings _dtype accepted: decoding
+
+
+def _le(d: np.dtype) -> str:
+    s = _LE.get(d)
+    if s is None:
+        s = "" if d.kind not in "biufc" or d.fields is not None else (d.newbyteorder("<") if d.byteorder == ">" else d).str
+        if len(_LE) > 256:
+            _LE.clear()
+        _LE[d] = s
+    return s
+
+
+def _penc(v, depth: int, put, left: list, cap: int):
+    """The binary form's tree of ``v`` (arrays' bytes to ``put``): the values and the caps of :func:`encode`."""
+    if depth > MAX_DEPTH:
+        raise WireError(f"the result is nested more than {MAX_DEPTH} levels deep")
+    t = type(v)
+    if t is np.ndarray or (t is not bool and t is not float and isinstance(v, np.ndarray)):
+        a = v if t is np.ndarray else np.asarray(v)
+        ds = _le(a.dtype)
+        if ds and ds != a.dtype.str:
+            a = a.astype(ds)
+        left[0] -= a.nbytes + 64 if ds else 40
+        if left[0] < 0:
+            raise WireError(f"the result is too large (more than {cap >> 20} MB)")
+        if not ds:
+            return {"$": "obj", "t": f"ndarray(dtype={a.dtype})"}
+        put(a.tobytes())
+        return {"$": "nd", "d": ds, "s": list(a.shape)}
+    if t is list or t is tuple:
+        left[0] -= 2 + len(v)
+        if left[0] < 0:
+            raise WireError(f"the result is too large (more than {cap >> 20} MB)")
+        items = [_penc(x, depth + 1, put, left, cap) for x in v]
+        return items if t is list else {"$": "tuple", "v": items}
+    if t is float or t is bool or v is None or (t is int and -(2**63) < v < 2**63):
+        left[0] -= 24
+    elif t is str:
+        left[0] -= len(v) + 2
+        v = v[:MAX_STR]
+    elif isinstance(v, np.generic):
+        ds = _le(v.dtype)
+        left[0] -= v.dtype.itemsize + 40 if ds else 40
+        if left[0] < 0:
+            raise WireError(f"the result is too large (more than {cap >> 20} MB)")
+        if not ds:
+            return {"$": "obj", "t": type(v).__name__}
+        put(np.asarray(v).astype(ds, copy=False).tobytes())
+        return {"$": "sc", "d": ds}
+    elif isinstance(v, dict):
+        left[0] -= 2
+        out = []
+        other = None
+        for k, x in v.items():
+            if not isinstance(k, str):
+                other = other or type(k).__name__
+                continue  # every key of the contract is a str; extra keys are ignored, so never sent
+            k = str.__str__(k)  # a str subclass (numpy.str_) as the plain str it equals
+            left[0] -= len(k) + 4
+            out.append([k[:MAX_STR], _penc(x, depth + 1, put, left, cap)])
+        if other is not None and not out:  # no str key at all: no contract dict can be meant
+            raise WireError(f"the result is a dict with a key of type {other}; keys must be str")
+        v = {"$": "dict", "v": out}
+    elif isinstance(v, (list, tuple)):  # subclasses: as a plain list / tuple
+        return _penc(tuple(v) if isinstance(v, tuple) else list(v), depth, put, left, cap)
+    else:  # big ints, float / int subclasses, other objects: as in the JSON form (no array bytes)
+        v = encode(v, max(left[0], 0))
+        left[0] -= 40
+    if left[0] < 0:
+        raise WireError(f"the result is too large (more than {cap >> 20} MB)")
+    return v
+
+
+def pack(value, max_bytes: int = 32 << 20) -> bytes:
+    """``value`` in the binary form (tree + raw array bytes); WireError when too big or too deep."""
+    data: list[bytes] = []
+    tree = dumps(_penc(value, 0, data.append, [max_bytes], max_bytes))
+    return b"".join([_U32.pack(len(tree)), tree, *data])
+
+
+class _Unpacker:
+    """Decodes one binary value strictly: the caps of :func:`decode`, every byte of ``data`` taken once."""
+
+    __slots__ = ("data", "pos", "el", "items")
+
+    def __init__(self, data: memoryview):
+        self.data, self.pos, self.el, self.items = data, 0, 0, 0
+
+    def take(self, n: int, d: np.dtype) -> np.ndarray:
+        pos = self.pos
+        end = pos + n * d.itemsize
+        if end > len(self.data):
+            raise WireError("array data is shorter than the shapes and dtypes say")
+        self.pos = end
+        if n == 0:
+            return np.zeros(0, dtype=d)
+        return np.frombuffer(self.data, dtype=d, count=n, offset=pos).copy()
+
+    def count(self, n: int, depth: int) -> None:
+        """A container of ``n`` items at ``depth``: its items are one level deeper."""
+        if n and depth >= MAX_DEPTH:
+            raise WireError("message nested too deeply")
+        self.items += n
+        if self.items > MAX_ITEMS:
+            raise WireError("too many items")
+
+    def dec(self, v, depth: int):
+        t = type(v)
+        if t is dict:
+            kind = v.get("$")
+            if kind == "nd" and len(v) == 3 and "d" in v and "s" in v:
+                d = _DT.get(v["d"]) if type(v["d"]) is str else None
+                if d is None:
+                    d = _dtype(v["d"])
+                    if len(_DT) < 64:
+                        _DT[v["d"]] = d
+                shape = v["s"]
+                if type(shape) is not list or len(shape) > 32:
+                    raise WireError("bad array shape")
+                n = 1
+                for k in shape:
+                    if type(k) is not int or not 0 <= k <= MAX_ELEMENTS:
+                        raise WireError("bad array shape")
+                    n *= k
+                self.el += n
+                if self.el > MAX_ELEMENTS:
+                    raise WireError("arrays too large")
+                a = self.take(n, d)
+                return a.reshape(shape) if len(shape) != 1 else a
+            if kind == "tuple" and len(v) == 2 and type(v.get("v")) is list:
+                self.count(len(v["v"]), depth)
+                return tuple([self.dec(x, depth + 1) for x in v["v"]])
+            if kind == "dict" and len(v) == 2 and type(v.get("v")) is list:
+                self.count(len(v["v"]), depth)
+                out = {}
+                for kv in v["v"]:
+                    if type(kv) is not list or len(kv) != 2 or type(kv[0]) is not str or len(kv[0]) > MAX_STR:
+                        raise WireError("bad dict entry")
+                    out[kv[0]] = self.dec(kv[1], depth + 1)
+                return out
+            if kind == "sc" and len(v) == 2 and "d" in v:
+                return self.take(1, _dtype(v["d"]))[0]
+            if kind in ("int", "obj"):
+                return decode(v)  # no bytes: as in the JSON form
+            raise WireError("unrecognised value in the message")
+        if t is list:
+            self.count(len(v), depth)
+            return [self.dec(x, depth + 1) for x in v]
+        if t is str:
+            if len(v) > MAX_STR:
+                raise WireError("string too long")
+            return v
+        if v is None or t is float or t is int or t is bool:
+            return v
+        raise WireError(f"unexpected JSON value of type {t.__name__}")
+
+
+def unpack(buf) -> object:
+    """The value packed in ``buf`` (bytes); WireError on anything that is not exactly one packed value."""
+    if not isinstance(buf, (bytes, bytearray)):
+        raise WireError("a packed value must be bytes")
+    if len(buf) < 4:
+        raise WireError("a packed value is shorter than its header")
+    (n,) = _U32.unpack_from(buf, 0)
+    if n > len(buf) - 4:
+        raise WireError("a packed value's tree runs past its end")
+    tree = loads(buf[4:4 + n])
+    u = _Unpacker(memoryview(buf)[4 + n:])
+    out = u.dec(tree, 0)
+    if u.pos != len(u.data):
+        raise WireError(f"{len(u.data) - u.pos} bytes of array data belong to no value")
+    return out
+def message(header: dict, *parts) -> bytes:
+    """One frame's payload: MAGIC, the JSON ``header``, then each part (bytes) with its length."""
+    h = dumps(header)
+    out = [MAGIC, _U32.pack(len(h)), h]
+    for p in parts:
+        out += [_U32.pack(len(p)), p]
+    return b"".join(out)
+
+
+def parse(payload) -> tuple[dict, list[bytes]]:
+    """(header, parts) of a message; WireError unless it is exactly one well-formed message."""
+    if not isinstance(payload, (bytes, bytearray)):
+        raise WireError("a message must be bytes")
+    if payload[:4] != MAGIC:
+        raise WireError("the worker sent a message that is not in the wire format")
+    size = len(payload)
+    pos = 4
+    parts: list[bytes] = []
+    header = None
+    while pos < size:
+        if pos + 4 > size:
+            raise WireError("a message ends inside a length")
+        (n,) = _U32.unpack_from(payload, pos)
+        pos += 4
+        if n > size - pos:
+            raise WireError("a message's part runs past its end")
+        chunk = bytes(payload[pos:pos + n])
+        pos += n
+        if header is None:
+            header = loads(chunk)
+            if type(header) is not dict:
+                raise WireError("a message's header is not an object")
+        elif len(parts) >= MAX_PARTS:
+            raise WireError(f"a message has more than {MAX_PARTS} parts")
+        else:
+            parts.append(chunk)
+    if header is None:
+        raise WireError("a message without a header")
+    return header, parts

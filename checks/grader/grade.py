@@ -103,14 +103,27 @@ class Prepared:
     formula: FormulaVectors
     points: float
     blobs: list[bytes] = field(default_factory=list)   # the cases' pickles, as the worker gets them
+    echoes: list = field(default_factory=list)         # each case's arguments packed (wire.pack), or None
 
     @property
     def cases(self) -> list[Case]:
         return self.formula.cases
 
 
+def _echo(c: Case, max_bytes: int) -> bytes | None:
+    """The arguments of ``c`` packed as the worker echoes them after an honest call (checks.worker.serve)."""
+    from checks.core import wire
+
+    try:
+        return wire.pack([list(c.args), dict(c.kwargs)], max_bytes)
+    except wire.WireError:
+        return None  # the worker compares the slow way
+
+
 def prepare(fv: FormulaVectors, rubric: Rubric) -> Prepared:
-    return Prepared(fv, rubric.points_for(fv), [pickle.dumps((c.args, c.kwargs), protocol=5) for c in fv.cases])
+    cap = rubric.limits.max_result_mb << 20
+    return Prepared(fv, rubric.points_for(fv), [pickle.dumps((c.args, c.kwargs), protocol=5) for c in fv.cases],
+                    [_echo(c, cap) for c in fv.cases])
 
 
 def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
@@ -146,7 +159,7 @@ def _worker_failure(fn: str, reply: dict) -> tuple[CheckFailure | None, Any]:
     if k in ("alias", "bad"):
         return CheckFailure(Verdict.WRONG_TYPE, msg or f"{fn} returned an unreadable result"), None
     try:
-        return None, wire.decode(reply.get("v"))
+        return None, wire.unpack(reply.get("v"))
     except (wire.WireError, RecursionError, ValueError, TypeError) as e:
         return CheckFailure(Verdict.WRONG_TYPE, f"{fn}: its result could not be read: {e}"), None
 
@@ -493,7 +506,7 @@ class Grader:
         if not present:
             return FormulaResult(f.id, 0.0, p.points, Verdict.NOT_IMPLEMENTED, f"no function named {fn}",
                                  f"{f.id}: not implemented (the submission defines no function {fn})")
-        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout)
+        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout, p.echoes)
         if sb.violations:  # the whole submission scores 0: no need to judge
             return FormulaResult(f.id, 0.0, p.points, Verdict.POLICY, str(Verdict.POLICY), "; ".join(sb.violations))
         if any(r is not None and r["k"] == "notimpl" for r in replies):

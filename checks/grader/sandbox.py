@@ -216,13 +216,15 @@ class _Conn:
         self.buf = bytearray()
         self.max_frame = max_frame
         self.received = 0       # payload bytes since the last reset (per formula)
+        self.parts: list[bytes] = []  # the parts (packed values) of the last message
 
     def send(self, obj, as_json: bool = False) -> None:
         data = json.dumps(obj).encode() if as_json else pickle.dumps(obj, protocol=5)
         self.sock.sendall(HDR.pack(len(data)) + data)
 
     def recv(self, deadline: float, budget: int | None = None) -> dict:
-        """The next frame (a JSON object); WorkerGone on timeout / EOF / garbage / past ``budget`` bytes."""
+        """The next message's header (its parts in ``self.parts``); WorkerGone on timeout / EOF / garbage /
+        past ``budget`` bytes."""
         while True:
             if len(self.buf) >= 4:
                 (n,) = HDR.unpack_from(self.buf)
@@ -235,11 +237,9 @@ class _Conn:
                     del self.buf[:4 + n]
                     self.received += n
                     try:
-                        obj = wire.loads(payload)
+                        obj, self.parts = wire.parse(payload)
                     except wire.WireError as e:
                         raise WorkerGone("protocol", str(e)) from None
-                    if not isinstance(obj, dict):
-                        raise WorkerGone("protocol", "the worker sent a reply that is not an object")
                     return obj
             left = deadline - time.monotonic()
             if left <= 0:
@@ -420,8 +420,9 @@ class Sandbox:
             return f"{g.message} {when}"
         return f"{describe_exit(code)} {when}"
 
-    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float):
-        """Evaluate ``fn`` on each pickled case.
+    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float, echoes: list | None = None):
+        """Evaluate ``fn`` on each pickled case (``echoes``: each case's arguments packed, see
+        :mod:`checks.worker.serve`; None: the worker compares them the slow way).
 
         Returns (replies, problem): replies[i] is the reply for case i (None
         when not reached); problem is None or (kind, index, message) with
@@ -438,7 +439,7 @@ class Sandbox:
         self.conn.received = 0
         i = 0
         try:
-            self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh,
+            self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh, "echo": echoes,
                             "max_bytes": self.limits.max_result_mb << 20})
             while True:
                 r = self._recv(deadline, bytes_budget)
@@ -447,6 +448,8 @@ class Sandbox:
                 idx = r.get("i")
                 if type(idx) is not int or not 0 <= idx < len(blobs) or r.get("k") not in ("ok", "notimpl", "exc", "inplace", "alias", "bad"):
                     raise WorkerGone("protocol", "malformed reply")
+                if r["k"] == "ok":  # the result, packed (decoded strictly when judged)
+                    r["v"] = self.conn.parts[0] if len(self.conn.parts) == 1 else None
                 replies[idx] = r
                 i = idx + 1
         except WorkerGone as g:

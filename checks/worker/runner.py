@@ -73,10 +73,10 @@ class Runner:
         self.violations: list[str] = []
         self.module: types.ModuleType | None = None
 
-    def send(self, obj: dict) -> None:
+    def send(self, obj: dict, *parts: bytes) -> None:
         if self.violations:
             obj["viol"] = list(self.violations)
-        send_frame(self.fd, wire.dumps(obj))
+        send_frame(self.fd, wire.message(obj, *parts))
 
     def start(self, req: dict) -> None:
         os.setsid()  # its own process group: kill(0) cannot reach the supervisor
@@ -163,21 +163,22 @@ class Runner:
         name, fresh, max_bytes = req["fn"], req["fresh"], req["max_bytes"]
         fn = self.module.__dict__.get(name) if self.module is not None else None
         for i, blob in enumerate(req["cases"]):
-            r = self.one(name, fn, blob, fresh, max_bytes)
+            r, parts = self.one(name, fn, blob, fresh, max_bytes)
             r["i"] = i
-            self.send(r)
+            self.send(r, *parts)
             if r["k"] == "notimpl":
                 break
         self.send({"op": "done"})
 
-    def one(self, name: str, fn, blob: bytes, fresh: bool, max_bytes: int) -> dict:
+    def one(self, name: str, fn, blob: bytes, fresh: bool, max_bytes: int) -> tuple[dict, tuple]:
+        """The reply header of one case and its parts: (the result, the arguments after the call), packed."""
         if not callable(fn):
-            return {"k": "notimpl"}
+            return {"k": "notimpl"}, ()
         args, kwargs = loads(blob)
         try:
             out = fn(*args, **kwargs)
         except NotImplementedError:
-            return {"k": "notimpl"}
+            return {"k": "notimpl"}, ()
         except BaseException as e:
             if isinstance(e, SystemExit):
                 msg = f"{name} called sys.exit({safe_str(e)})"
@@ -185,16 +186,16 @@ class Runner:
                 msg = f"{name} raised {type(e).__name__}: {safe_str(e)}{self.where(e)}"
                 if isinstance(e, MemoryError):
                     msg += f" (the memory limit is {self.cfg['memory_mb']} MB)"
-            return {"k": "exc", "msg": msg}
+            return {"k": "exc", "msg": msg}, ()
         try:
             if fresh:
                 ins = leaves((args, kwargs), [])
                 for o in leaves(out, []):
                     if any(_shares_memory(o, a) for a in ins):
-                        return {"k": "alias", "msg": f"{name} returned an array that shares memory with an argument; return new arrays"}
-            return {"k": "ok", "v": wire.encode(out, max_bytes), "a": wire.encode([list(args), dict(kwargs)], max_bytes)}
+                        return {"k": "alias", "msg": f"{name} returned an array that shares memory with an argument; return new arrays"}, ()
+            return {"k": "ok"}, (wire.pack(out, max_bytes), wire.pack([list(args), dict(kwargs)], max_bytes))
         except wire.WireError as e:
-            return {"k": "bad", "msg": f"{name}: {e}"}
+            return {"k": "bad", "msg": f"{name}: {e}"}, ()
         except BaseException as e:  # the result itself misbehaves (e.g. a hostile __eq__)
-            return {"k": "bad", "msg": f"{name}: its result could not be read: {type(e).__name__}: {safe_str(e)}"}
+            return {"k": "bad", "msg": f"{name}: its result could not be read: {type(e).__name__}: {safe_str(e)}"}, ()
 

@@ -19,7 +19,13 @@ out of the submission's reach.
 
 Grader -> supervisor frames are pickles (the grader's own data); the cases
 are unpickled by a restricted unpickler (numpy, plain containers,
-``checks.core.gradfns``). Supervisor -> grader frames are :mod:`wire` JSON.
+``checks.core.gradfns``). Runner -> supervisor and supervisor -> grader
+frames are :mod:`wire` messages (a JSON header and packed values, no
+pickle): the supervisor reads the runner's headers and forwards a result
+as the bytes it got, which the grader decodes strictly. The in-place rule:
+with each case the grader sends the packed form of its arguments; the echo
+of an untouched argument list is the same bytes, anything else is decoded
+and compared with :func:`same` on the supervisor's own copy of the case.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ def main() -> None:
         Supervisor(cfg).setup_and_serve()
     except BaseException as e:  # setup failed before any submission code ran: the grader's problem
         try:
-            send_frame(CTL_FD, wire.dumps({"op": "fatal", "error": f"{type(e).__name__}: {safe_str(e)}"}))
+            send_frame(CTL_FD, wire.message({"op": "fatal", "error": f"{type(e).__name__}: {safe_str(e)}"}))
         except BaseException:
             pass
         _exit(71)
@@ -68,6 +74,7 @@ class Supervisor:
         self.rsock: socket.socket | None = None
         self.cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
         self.runner_status: int | None = None  # the runner's wait status once reaped
+        self.parts: list[bytes] = []  # the parts of the runner's last message
 
     def reap(self, *_sig) -> None:
         """SIGCHLD: reap every child (as the PID namespace's init, orphans of the submission come here)."""
@@ -81,8 +88,8 @@ class Supervisor:
             if pid == self.runner_pid:
                 self.runner_status = status
 
-    def send(self, obj: dict) -> None:
-        send_frame(CTL_FD, wire.dumps(obj))
+    def send(self, obj: dict, *parts: bytes) -> None:
+        send_frame(CTL_FD, wire.message(obj, *parts))
 
     def setup_and_serve(self) -> None:
         cfg = self.cfg
@@ -178,6 +185,7 @@ class Supervisor:
 
     def run(self, req: dict) -> None:
         blobs = req["cases"]
+        echoes = req.get("echo") or [None] * len(blobs)
         if not self.to_runner({"op": "run", "fn": req["fn"], "cases": blobs, "fresh": req["fresh"],
                                "max_bytes": req["max_bytes"]}):
             return
@@ -190,20 +198,26 @@ class Supervisor:
                 self.gone("the submission's process broke the protocol (a malformed reply)")
                 return
             out = {"k": k, "i": i, "viol": r.get("viol")}
+            parts = ()
             if k == "ok":
-                try:
-                    args, kwargs = loads(blob)
-                    after = wire.decode(r.get("a"))
-                    moved = self.inplace(req["fn"], args, kwargs, after)
-                except (wire.WireError, ValueError, TypeError, RecursionError) as e:
-                    moved = f"{req['fn']}: its arguments could not be read back after the call: {e}"
+                if len(self.parts) != 2:
+                    self.gone("the submission's process broke the protocol (a result without its parts)")
+                    return
+                value, echo = self.parts
+                moved = None
+                if echo != echoes[i]:  # the same bytes as the untouched arguments: nothing moved
+                    try:
+                        args, kwargs = loads(blob)
+                        moved = self.inplace(req["fn"], args, kwargs, wire.unpack(echo))
+                    except (wire.WireError, ValueError, TypeError, RecursionError) as e:
+                        moved = f"{req['fn']}: its arguments could not be read back after the call: {e}"
                 if moved:
                     out = {"k": "inplace", "i": i, "msg": moved, "viol": r.get("viol")}
                 else:
-                    out["v"] = r.get("v")
+                    parts = (value,)
             elif k != "notimpl":
                 out["msg"] = str(r.get("msg", ""))[:2000]
-            self.send(out)
+            self.send(out, *parts)
             if k == "notimpl":
                 break
         r = self.from_runner()
@@ -254,12 +268,9 @@ class Supervisor:
             self.gone()
             return None
         try:
-            obj = wire.loads(raw)
+            obj, self.parts = wire.parse(raw)
         except wire.WireError as e:
             self.gone(f"the submission's process sent unreadable data: {e}")
-            return None
-        if not isinstance(obj, dict):
-            self.gone("the submission's process sent a reply that is not an object")
             return None
         return obj
 
