@@ -30,7 +30,7 @@ from checks.core import vecfile
 from checks.core.case import Case, same
 from checks.core.compare import Tol
 from checks.core.verdicts import HarnessError
-from checks.run import draw, profiles
+from checks.run import draw, profiles, short
 from checks.run.check import strategy_key
 from checks.run.expect import expected_for, strategy_for
 
@@ -49,41 +49,70 @@ def _built_with() -> dict:
             "sympy": _version("sympy"), "hypothesis": _version("hypothesis"), "scipy": _version("scipy")}
 
 
-def formula_vectors(formula, n: int, seed: int, profile: str, points: float | None = None) -> vecfile.FormulaVectors:
-    """One formula's cases (shared by the oracles drawing from the same strategy) and answers."""
+def formula_vectors(formula, n: int, seed: int, profile: str, points: float | None = None, *,
+                    short_twins: bool = True, stats: short.Stats | None = None) -> vecfile.FormulaVectors:
+    """One formula's cases (shared by the oracles drawing from the same strategy), their short twins
+    (:mod:`checks.run.short`) and the answers."""
     drawn: dict[str, list[Case]] = {}
     for o in formula.oracles:
         key = strategy_key(o)
         if key not in drawn:
             drawn[key] = draw.cases(strategy_for(formula, o), n, draw.seed_for(seed, formula.id, key, profile), profile)
-    # unique cases of every oracle, ordered by (size, magnitude): the first failure met is the smallest
+    # unique cases; each judged by the oracles whose strategy drew it
     pool: list[Case] = []
+    members: list[set[str]] = []
     index: dict[str, int] = {}
     for key, cs in drawn.items():
+        names = {o.name for o in formula.oracles if strategy_key(o) == key}
         for c in cs:
             r = c.call_repr("f")
             if r not in index:
                 index[r] = len(pool)
                 pool.append(c)
-    sizes = [vecfile.size_of(c) for c in pool]
-    order = sorted(range(len(pool)), key=lambda i: (sizes[i], i))
+                members.append(set())
+            members[index[r]] |= names
+    return _assemble(formula, list(formula.oracles), pool, [frozenset(m) for m in members], n, points,
+                     short_twins, stats)
+
+
+def _assemble(formula, oracles, pool: list[Case], members: list[frozenset], examples: int, points: float | None,
+              short_twins: bool, stats: short.Stats | None) -> vecfile.FormulaVectors:
+    """The one ladder of :func:`formula_vectors` and :func:`from_cases`: short twins added (optional),
+    cases ordered by (size, magnitude), a twin before its source (the first failure met is the
+    smallest one), every oracle's answers on the cases it judges (``members[i]``: their names)."""
+    cache: dict[tuple[int, str], object] = {}
+
+    def answer(i: int, o):
+        k = (i, o.name)
+        if k not in cache:
+            cache[k] = expected_for(formula, o, pool[i])
+        return cache[k]
+
+    src_of: list[int | None] = [None] * len(pool)
+    if short_twins:
+        pool, members, src_of, twin_answers = short.add_twins(formula, pool, members, answer, stats)
+        cache.update({(i, name): a for i, d in twin_answers.items() for name, a in d.items()})
+    order, sizes = short.order(pool, src_of)
     rank = {old: new for new, old in enumerate(order)}
     fv = vecfile.FormulaVectors(
         id=formula.id, fn_name=formula.fn_name, outputs=tuple(formula.outputs), tol=formula.tol,
         points=float(formula.points if points is None else points), fresh_outputs=bool(formula.fresh_outputs),
-        compare=formula.compare, examples=n, cases=[pool[i] for i in order], sizes=[sizes[i] for i in order])
-    for o in formula.oracles:
-        idxs = sorted(rank[index[c.call_repr("f")]] for c in drawn[strategy_key(o)])
-        ov = vecfile.OracleVectors(o.name, o.kind, o.tol, o.fn if o.kind == "property" else None, idxs)
-        ov.expected = [expected_for(formula, o, fv.cases[i]) for i in idxs]
+        compare=formula.compare, examples=examples, cases=[pool[i] for i in order], sizes=[sizes[i] for i in order])
+    for o in oracles:
+        olds = [i for i in order if o.name in members[i]]
+        ov = vecfile.OracleVectors(o.name, o.kind, o.tol, o.fn if o.kind == "property" else None,
+                                   [rank[i] for i in olds])
+        ov.expected = [answer(i, o) for i in olds]
         fv.oracles.append(ov)
     return fv
 
 
 def build(out: str, *, seed: int | None = None, profile: str = "grade", rubric=None, ids: list[str] | None = None,
-          progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Build a vectors file; return {path, sha256, seconds, formulas, cases, bytes, visibility}.
+          progress: Callable[[str, int, int], None] | None = None, short_twins: bool = True) -> dict:
+    """Build a vectors file; return {path, sha256, seconds, formulas, cases, bytes, visibility, twins}
+    (``twins``: formula id -> the :class:`short.Stats` of its short twins).
 
+    ``short_twins`` False: the drawn inputs only (no :mod:`checks.run.short` twins).
     ``seed`` None builds the PUBLIC file (:data:`draw.DEFAULT_SEED`); any other seed a hidden one.
     """
     from checks.oracles.torchlib import torch  # noqa: F401  (one thread; imported once, up front)
@@ -94,13 +123,15 @@ def build(out: str, *, seed: int | None = None, profile: str = "grade", rubric=N
     s = draw.DEFAULT_SEED if seed is None else int(seed)
     fs = registry.select(ids=ids) if ids else registry.all_formulas()
     out_fs = []
+    twins: dict[str, short.Stats] = {}
     for k, f in enumerate(fs):
         if progress:
             progress(f.id, k, len(fs))
         n = rubric.examples_for(f, profile) if rubric is not None else profiles.examples(profile, f.examples_scale)
         pts = rubric.points_for(f) if rubric is not None else None
         try:
-            out_fs.append(formula_vectors(f, n, s, profile, pts))
+            twins[f.id] = short.Stats()
+            out_fs.append(formula_vectors(f, n, s, profile, pts, short_twins=short_twins, stats=twins[f.id]))
         except HarnessError:
             raise
         except vecfile.VectorsError as e:
@@ -118,7 +149,7 @@ def build(out: str, *, seed: int | None = None, profile: str = "grade", rubric=N
             os.unlink(tmp)
     return {"path": out, "sha256": sha, "seconds": time.perf_counter() - t0, "formulas": len(out_fs),
             "cases": sum(len(f.cases) for f in out_fs), "bytes": os.path.getsize(out),
-            "visibility": manifest["visibility"]}
+            "visibility": manifest["visibility"], "twins": twins}
 
 
 @dataclass
@@ -176,7 +207,8 @@ def check(path: str, ids: list[str] | None = None) -> CheckReport:
 # --------------------------------------------------------------------------
 
 def from_cases(formula, cases: list[Case], oracles: list[str] | None = None,
-               points: float | None = None) -> vecfile.FormulaVectors:
+               points: float | None = None, *, short_twins: bool = False,
+               stats: short.Stats | None = None) -> vecfile.FormulaVectors:
     """One formula's vectors on the given inputs: each of ``oracles`` (names) judges every case.
 
     ``oracles`` None: the oracles that draw from the formula's own strategy (valid on any
@@ -184,7 +216,9 @@ def from_cases(formula, cases: list[Case], oracles: list[str] | None = None,
     inputs, e.g. beam 1). The cases are ordered as :func:`formula_vectors` orders drawn
     ones (size, magnitude; duplicates dropped), so the first failure met is the smallest
     failing input, whoever judges it (``check_vectors``, the grader, the audit). Write
-    several with :func:`vecfile.write`.
+    several with :func:`vecfile.write`. ``short_twins``: add the short twins of the
+    smallest inputs as :func:`formula_vectors` does (off by default: a given input is
+    judged as given, e.g. an audit's counterexample).
     """
     if oracles is None:
         chosen = [o for o in formula.oracles if strategy_key(o) == "formula"]
@@ -203,15 +237,5 @@ def from_cases(formula, cases: list[Case], oracles: list[str] | None = None,
         if r not in seen:
             seen.add(r)
             pool.append(c)
-    sizes = [vecfile.size_of(c) for c in pool]
-    order = sorted(range(len(pool)), key=lambda i: (sizes[i], i))
-    fv = vecfile.FormulaVectors(
-        id=formula.id, fn_name=formula.fn_name, outputs=tuple(formula.outputs), tol=formula.tol,
-        points=float(formula.points if points is None else points), fresh_outputs=bool(formula.fresh_outputs),
-        compare=formula.compare, examples=len(pool), cases=[pool[i] for i in order], sizes=[sizes[i] for i in order])
-    for o in chosen:
-        ov = vecfile.OracleVectors(o.name, o.kind, o.tol, o.fn if o.kind == "property" else None,
-                                   list(range(len(fv.cases))))
-        ov.expected = [expected_for(formula, o, c) for c in fv.cases]
-        fv.oracles.append(ov)
-    return fv
+    names = frozenset(o.name for o in chosen)
+    return _assemble(formula, chosen, pool, [names] * len(pool), len(pool), points, short_twins, stats)
