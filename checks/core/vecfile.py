@@ -164,43 +164,48 @@ class _Reader:
         self.arrays = pools  # pool index -> flat array (loaded on first use)
 
     def dec(self, t: Any) -> Any:
-        if t is None or isinstance(t, (bool, str, int, float)):
-            return t
-        if isinstance(t, list):
+        tt = type(t)
+        if tt is dict:
+            tag = t.get("$")
+            if tag == "nd":  # the most frequent value by far: first
+                shape = tuple([int(d) for d in t["s"]])
+                n = 1
+                for d in shape:
+                    n *= d
+                o = int(t["o"])
+                flat = self.arrays[int(t["a"])]
+                if o < 0 or n < 0 or o + n > flat.size:
+                    raise VectorsError("an array reaches past the end of its pool")
+                return flat[o:o + n].reshape(shape).copy()  # its own memory: never a view of the pool
+            if tag == "tuple":
+                return tuple([self.dec(x) for x in t["v"]])
+            if tag == "dict":
+                return {k: self.dec(x) for k, x in t["v"]}
+            if tag == "f":
+                return float(t["v"])
+            if tag == "int":
+                return int(t["v"])
+            if tag == "sc":
+                return np.asarray(self.dec(t["v"]), dtype=np.dtype(t["d"]))[()]
+            if tag == "gradfn":
+                cls = gradfns.GRAD_FNS.get(t["type"])
+                if cls is None:
+                    raise VectorsError(f"unknown grad_fn type {t['type']!r} in the vectors file")
+                return cls(**{k: self.dec(x) for k, x in t["v"].items()})
+            if tag == "entry":
+                return _resolve_entry(t)
+            if tag == "ref":
+                fn = resolve(t["fn"])
+                kw = {k: self.dec(x) for k, x in t["kw"].items()}
+                return functools.partial(fn, **kw) if kw else fn
+            if tag is None:
+                raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
+            raise VectorsError(f"unknown tag {tag!r} in the vectors file")
+        if tt is list:
             return [self.dec(x) for x in t]
-        if not isinstance(t, dict) or "$" not in t:
-            raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
-        tag = t["$"]
-        if tag == "nd":
-            shape = tuple([int(d) for d in t["s"]])
-            n = math.prod(shape)
-            o = int(t["o"])
-            flat = self.arrays[int(t["a"])]
-            if o < 0 or o + n > flat.size:
-                raise VectorsError("an array reaches past the end of its pool")
-            return flat[o:o + n].reshape(shape).copy()
-        if tag == "f":
-            return float(t["v"])
-        if tag == "int":
-            return int(t["v"])
-        if tag == "tuple":
-            return tuple(self.dec(x) for x in t["v"])
-        if tag == "dict":
-            return {k: self.dec(x) for k, x in t["v"]}
-        if tag == "sc":
-            return np.asarray(self.dec(t["v"]), dtype=np.dtype(t["d"]))[()]
-        if tag == "gradfn":
-            cls = gradfns.GRAD_FNS.get(t["type"])
-            if cls is None:
-                raise VectorsError(f"unknown grad_fn type {t['type']!r} in the vectors file")
-            return cls(**{k: self.dec(x) for k, x in t["v"].items()})
-        if tag == "entry":
-            return _resolve_entry(t)
-        if tag == "ref":
-            fn = resolve(t["fn"])
-            kw = {k: self.dec(x) for k, x in t["kw"].items()}
-            return functools.partial(fn, **kw) if kw else fn
-        raise VectorsError(f"unknown tag {tag!r} in the vectors file")
+        if t is None or tt is bool or tt is str or tt is int or tt is float:
+            return t
+        raise VectorsError(f"malformed value in the vectors file: {str(t)[:80]}")
 
 
 def _npy(a: np.ndarray) -> bytes:

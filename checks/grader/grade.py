@@ -98,16 +98,37 @@ class SubmissionResult:
 # the batch: one formula's vectors, as the worker gets them
 # --------------------------------------------------------------------------
 
-@dataclass
 class Prepared:
-    formula: FormulaVectors
-    points: float
-    blobs: list[bytes] = field(default_factory=list)   # the cases' pickles, as the worker gets them
-    echoes: list = field(default_factory=list)         # each case's arguments packed (wire.pack), or None
+    """One formula's vectors as the workers get them: the cases pickled (on first use), and from the
+    second submission on, their arguments packed as an honest worker echoes them (``echoes``)."""
+
+    def __init__(self, formula: FormulaVectors, points: float, cap: int = 32 << 20):
+        self.formula = formula
+        self.points = points
+        self.cap = cap          # the largest packed value (the rubric's max_result_mb)
+        self._blobs: list[bytes] | None = None
+        self._echoes: list | None = None
+        self.runs = 0
 
     @property
     def cases(self) -> list[Case]:
         return self.formula.cases
+
+    @property
+    def blobs(self) -> list[bytes]:
+        """The cases' pickles, as the worker gets them."""
+        if self._blobs is None:
+            self._blobs = [pickle.dumps((c.args, c.kwargs), protocol=5) for c in self.formula.cases]
+        return self._blobs
+
+    def echoes(self) -> list | None:
+        """Each case's arguments packed (wire.pack; None for one that cannot be), for the worker's in-place
+        check (checks.worker.serve). None on the first run: packing costs the grader about what the
+        worker's slow comparison costs the worker, and pays only when a formula runs again."""
+        self.runs += 1
+        if self._echoes is None and self.runs > 1:
+            self._echoes = [_echo(c, self.cap) for c in self.formula.cases]
+        return self._echoes
 
 
 def _echo(c: Case, max_bytes: int) -> bytes | None:
@@ -121,9 +142,7 @@ def _echo(c: Case, max_bytes: int) -> bytes | None:
 
 
 def prepare(fv: FormulaVectors, rubric: Rubric) -> Prepared:
-    cap = rubric.limits.max_result_mb << 20
-    return Prepared(fv, rubric.points_for(fv), [pickle.dumps((c.args, c.kwargs), protocol=5) for c in fv.cases],
-                    [_echo(c, cap) for c in fv.cases])
+    return Prepared(fv, rubric.points_for(fv), rubric.limits.max_result_mb << 20)
 
 
 def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
@@ -211,6 +230,11 @@ class Grader:
         self.processes = self.jobs > 1 if processes is None else bool(processes)
         self._child_kwargs = dict(rubric=self.rubric, vectors=vectors, ids=self.ids, jobs=1, isolation=isolation,
                                   namespaces=namespaces, seccomp=seccomp, shrink=shrink, processes=False)
+        # the vectors file is read in the background from now on (while the isolation probes below wait
+        # for their subprocesses); prepare_batch() waits for it and raises what the reading raised
+        self._reading: tuple[threading.Thread, dict] | None = None
+        self._t_read = time.perf_counter()
+        self._start_reading()
         self._judge_pool: ThreadPoolExecutor | None = None
         self._procs: list = []
         self.vectors: vecfile.Vectors | None = None
@@ -267,11 +291,32 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _start_reading(self) -> None:
+        box: dict = {}
+
+        def read() -> None:
+            try:
+                box["vectors"] = load_vectors(self.vectors_path, self.ids)
+            except BaseException as e:  # raised again by prepare_batch, in its caller's thread
+                box["error"] = e
+
+        t = threading.Thread(target=read, name="formulacheck-read-vectors", daemon=True)
+        t.start()
+        self._reading = (t, box)
+
     def prepare_batch(self) -> list[Prepared]:
-        """Read the vectors file (once) and pickle its cases for the workers."""
+        """Read the vectors file (once: started by the constructor) and prepare its formulas for the workers."""
         if self.prepared is None:
-            t0 = time.perf_counter()
-            self.vectors = load_vectors(self.vectors_path, self.ids)
+            t0 = self._t_read
+            reading, self._reading = self._reading, None
+            if reading is None:  # a failed read before: read again (and raise again)
+                t0 = time.perf_counter()
+                self.vectors = load_vectors(self.vectors_path, self.ids)
+            else:
+                reading[0].join()
+                if "error" in reading[1]:
+                    raise reading[1]["error"]
+                self.vectors = reading[1]["vectors"]
             out = []
             fs = list(self.vectors.formulas.values())
             for k, fv in enumerate(fs):
@@ -307,6 +352,7 @@ class Grader:
                              shrink_seconds=SHRINK_MAX_SECONDS)
                 self._sandboxes.append(sb)
                 self._slots.put(sb)
+                sb.prestart()  # the first submission's worker starts now
 
     def _start_processes(self) -> None:
         from checks.grader.procs import GraderProcess
@@ -506,7 +552,7 @@ class Grader:
         if not present:
             return FormulaResult(f.id, 0.0, p.points, Verdict.NOT_IMPLEMENTED, f"no function named {fn}",
                                  f"{f.id}: not implemented (the submission defines no function {fn})")
-        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout, p.echoes)
+        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout, p.echoes())
         if sb.violations:  # the whole submission scores 0: no need to judge
             return FormulaResult(f.id, 0.0, p.points, Verdict.POLICY, str(Verdict.POLICY), "; ".join(sb.violations))
         if any(r is not None and r["k"] == "notimpl" for r in replies):

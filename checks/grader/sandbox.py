@@ -309,6 +309,7 @@ class Sandbox:
         self.ready: dict = {}
         self.oom = False
         self._sub = None
+        self._spare_job: tuple[threading.Thread, dict] | None = None  # the next submission's worker (prestart)
 
     @property
     def resources(self) -> str:
@@ -318,21 +319,75 @@ class Sandbox:
 
     def open(self, source: str, basename: str, functions: list[str]) -> LoadResult:
         self.close_submission()
-        workdir = tempfile.mkdtemp(prefix="sub-", dir=self.root)
-        if self.uid is not None:
-            os.chown(workdir, self.uid, self.uid)
-        os.chmod(workdir, 0o700)
-        out = tempfile.TemporaryFile(dir=self.root)
+        spare = self._take_spare()
+        if spare is not None:
+            workdir, out = spare["workdir"], spare["out"]
+        else:
+            workdir, out = self._new_dirs()
         self._sub = {"source": source, "basename": basename, "functions": functions, "workdir": workdir, "out": out}
         self.violations = []
         self.restarts = 0
         self.oom = False
+        if spare is not None:
+            self.pid, self.conn, self.group, self.ready = spare["pid"], spare["conn"], spare["group"], spare["ready"]
+            return self._load()
         return self._start()
 
-    def _config(self) -> dict:
-        lim, s = self.limits, self._sub
+    def _new_dirs(self):
+        workdir = tempfile.mkdtemp(prefix="sub-", dir=self.root)
+        if self.uid is not None:
+            os.chown(workdir, self.uid, self.uid)
+        os.chmod(workdir, 0o700)
+        return workdir, tempfile.TemporaryFile(dir=self.root)
+
+    # ---------------------------------------------------------------- the next submission's worker, ahead
+
+    def prestart(self) -> None:
+        """Start the next submission's worker now, in the background, up to its "ready" (no code of any
+        submission runs in it before :meth:`open` sends one). Only between submissions: a kill of the
+        current worker sweeps the slot's uid."""
+        if self._spare_job is not None or self._sub is not None or self.pid is not None:
+            return
+        box: dict = {}
+
+        def work() -> None:
+            workdir, out = self._new_dirs()
+            box.update(workdir=workdir, out=out)
+            try:
+                box.update(zip(("pid", "conn", "group", "ready"), self._spawn(workdir, out, "submission.py")))
+            except BaseException as e:  # the ordinary start in open() meets (and reports) it again
+                box["error"] = e
+
+        t = threading.Thread(target=work, name="formulacheck-prestart", daemon=True)
+        t.start()
+        self._spare_job = (t, box)
+
+    def _take_spare(self) -> dict | None:
+        job, self._spare_job = self._spare_job, None
+        if job is None:
+            return None
+        job[0].join()
+        box = job[1]
+        if "error" in box or "pid" not in box:
+            if "out" in box:
+                box["out"].close()
+                shutil.rmtree(box["workdir"], ignore_errors=True)
+            return None
+        return box
+
+    def _drop_spare(self) -> None:
+        spare = self._take_spare()
+        if spare is not None:
+            self.oom = self._kill_worker(spare["pid"], spare["conn"], spare["group"])[1] or self.oom
+            spare["out"].close()
+            shutil.rmtree(spare["workdir"], ignore_errors=True)
+
+    # ---------------------------------------------------------------- starting a worker
+
+    def _config(self, workdir: str, basename: str) -> dict:
+        lim = self.limits
         return {
-            "workdir": "/tmp" if self.namespaces else s["workdir"], "basename": s["basename"], "uid": self.uid,
+            "workdir": "/tmp" if self.namespaces else workdir, "basename": basename, "uid": self.uid,
             "memory_mb": lim.memory_mb, "fsize_mb": max(lim.fsize_mb, 1), "cpu_seconds": self.cpu_seconds,
             "max_processes": lim.max_processes, "max_output_bytes": lim.max_output_kb * 1024,
             "max_result_mb": lim.max_result_mb, "policy": self.policy.to_wire(), "seccomp": self.seccomp,
@@ -343,36 +398,53 @@ class Sandbox:
             "reach_paths": (not self.namespaces) and self.uid is not None,
         }
 
-    def _start(self) -> LoadResult:
-        s, lim = self._sub, self.limits
+    def _spawn(self, workdir: str, out, basename: str) -> tuple:
+        """A new worker up to its "ready": (pid, conn, group, ready). SandboxError when it does not start
+        (nothing of a submission runs yet: a failure here is ours)."""
+        lim = self.limits
+        group = None
         if self.cgroup:
             try:
                 # +4: bwrap, its PID-namespace init, the supervisor, the runner
-                self.group = cgroups.Group(self.cgroup, f"formulacheck-{os.getpid()}-{next(_COUNTER)}",
-                                           lim.memory_mb, lim.max_processes + 4)
+                group = cgroups.Group(self.cgroup, f"formulacheck-{os.getpid()}-{next(_COUNTER)}",
+                                      lim.memory_mb, lim.max_processes + 4)
             except OSError as e:
                 raise SandboxError(f"could not create the submission's cgroup: {e}")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             r = self.zygote.request({"op": "spawn", "argv": self.argv, "env": isolation.worker_env(),
-                                     "cgroups": self.group.procs_files if self.group else [], "cwd": self.root},
-                                    [theirs.fileno(), s["out"].fileno()])
+                                     "cgroups": group.procs_files if group else [], "cwd": self.root},
+                                    [theirs.fileno(), out.fileno()])
+        except BaseException:
+            mine.close()
+            if group is not None:
+                group.remove()
+            raise
         finally:
             theirs.close()
-        self.pid = int(r["pid"])
-        self.conn = _Conn(mine, (lim.max_result_mb << 21) + (1 << 20))
-        try:  # setup: nothing of the submission runs yet, so a failure here is ours
-            self.conn.send(self._config(), as_json=True)
-            ready = self.conn.recv(time.monotonic() + SETUP_TIMEOUT)
+        pid = int(r["pid"])
+        conn = _Conn(mine, (lim.max_result_mb << 21) + (1 << 20))
+        try:
+            conn.send(self._config(workdir, basename), as_json=True)
+            ready = conn.recv(time.monotonic() + SETUP_TIMEOUT)
         except (WorkerGone, OSError) as e:
-            code = self.kill()
+            code = self._kill_worker(pid, conn, group)[0]
             raise SandboxError(f"the sandbox did not start ({getattr(e, 'message', e)}; {describe_exit(code)})")
         if ready.get("op") != "ready":
-            self.kill()
+            self._kill_worker(pid, conn, group)
             raise SandboxError(f"the sandbox could not be set up: {str(ready.get('error', ready))[:500]}")
-        self.ready = ready
+        return pid, conn, group, ready
+
+    def _start(self) -> LoadResult:
+        s = self._sub
+        self.pid, self.conn, self.group, self.ready = self._spawn(s["workdir"], s["out"], s["basename"])
+        return self._load()
+
+    def _load(self) -> LoadResult:
+        s, lim = self._sub, self.limits
         try:
-            self.conn.send({"op": "load", "source": s["source"], "modname": "submission", "fns": s["functions"]})
+            self.conn.send({"op": "load", "source": s["source"], "modname": "submission", "fns": s["functions"],
+                            "basename": s["basename"]})
             reply = self._recv(time.monotonic() + lim.import_timeout)
         except WorkerGone as g:
             msg = self._gone(g, "while importing the submission")
@@ -480,36 +552,39 @@ class Sandbox:
 
     def kill(self) -> int | None:
         """Kill the worker and everything it started; its exit code."""
-        code = None
-        if self.conn is not None:
+        conn, pid, group = self.conn, self.pid, self.group
+        self.conn = self.pid = self.group = None
+        code, oom = self._kill_worker(pid, conn, group)
+        self.oom = self.oom or oom
+        return code
+
+    def _kill_worker(self, pid: int | None, conn: "_Conn | None", group) -> tuple[int | None, bool]:
+        """Kill one worker and everything it started: (its exit code, whether its cgroup saw an OOM kill)."""
+        code, oom = None, False
+        if conn is not None:
             try:
-                self.conn.sock.close()
+                conn.sock.close()
             except OSError:
                 pass
-            self.conn = None
-        if self.pid is not None:
+        if pid is not None:
             try:
-                if self.group is not None:
-                    self.group.kill()
-                os.kill(self.pid, signal.SIGKILL)
+                if group is not None:
+                    group.kill()
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            try:
-                code = self.zygote.request({"op": "wait", "pid": self.pid, "timeout": 5.0}).get("code")
-                if self.uid is not None:
-                    self.zygote.request({"op": "sweep", "uid": self.uid})
-                elif not self.namespaces:
-                    self.zygote.request({"op": "sweep_tree", "pgid": self.pid})
-            finally:
-                self.pid = None
-        if self.group is not None:
-            self.oom = self.oom or self.group.oom_kills() > 0
-            self.group.remove()
-            self.group = None
+            code = self.zygote.request({"op": "wait", "pid": pid, "timeout": 5.0}).get("code")
+            if self.uid is not None:
+                self.zygote.request({"op": "sweep", "uid": self.uid})
+            elif not self.namespaces:
+                self.zygote.request({"op": "sweep_tree", "pgid": pid})
+        if group is not None:
+            oom = group.oom_kills() > 0
+            group.remove()
         if self.uid is not None and not self.namespaces:  # in a namespace it can write its own tmpfs only
             remove_files_of(self.uid, ["/tmp", "/var/tmp", "/dev/shm"])
             remove_ipc_of(self.uid)  # its own IPC namespace otherwise
-        return code
+        return code, oom
 
     def close_submission(self) -> None:
         self.kill()
@@ -521,6 +596,7 @@ class Sandbox:
     def close(self) -> None:
         try:
             self.close_submission()
+            self._drop_spare()
         finally:
             if self._uid_lock is not None:
                 self._uid_lock.close()

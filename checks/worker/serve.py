@@ -157,6 +157,8 @@ class Supervisor:
                 _exit(0)
 
     def load(self, req: dict) -> None:
+        if isinstance(req.get("basename"), str):  # a worker started ahead learns the file's name now
+            self.cfg["basename"] = req["basename"]
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # runner_pid is set before any reaping
         pid = os.fork()
         if pid == 0:

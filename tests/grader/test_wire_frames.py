@@ -1,0 +1,160 @@
+"""The binary wire (checks.core.wire pack/unpack, message/parse) and the in-place check it feeds.
+
+The wire is the hostile boundary: the runner (the submission's own process)
+writes these bytes. Every malformed value or message is a WireError, never
+an exception of another kind, never a value that was not sent.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from checks.core import wire
+from checks.core.case import same
+
+VALUES = [
+    None, True, 3, -(2**70), 2.5, float("inf"), float("nan"), "s",
+    np.float64(1.5), np.float32(2.0), np.int64(3), np.bool_(True), np.complex64(1 - 2j),
+    np.array(3.0), np.zeros((0, 3)), np.zeros((4, 0, 2), dtype=np.int8), np.arange(6.0).reshape(2, 3).T,
+    np.array([1, 2], dtype=">i4"), np.array([1 + 2j]), (1, [2.0, {"a": np.arange(3)}]), [[], ()],
+    {"x": np.ones(2), "y": (np.zeros(1, dtype=np.float32), 7)}, {1, 2}, np.array(["a"]), {"a": 1, 2: 3},
+]
+
+
+def _u32(n: int) -> bytes:
+    return struct.pack("<I", n)
+
+
+def _value(tree, data: bytes = b"") -> bytes:
+    t = json.dumps(tree).encode()
+    return _u32(len(t)) + t + data
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+def test_pack_decodes_to_what_the_json_form_decodes_to(value):
+    back = wire.unpack(wire.pack(value))
+    ref = wire.decode(wire.loads(wire.dumps(wire.encode(value))))
+    assert type(back) is type(ref)
+    assert repr(back) == repr(ref)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        assert back.dtype == value.dtype.newbyteorder("=") and back.shape == value.shape
+        assert np.array_equal(back, value) and back.flags.writeable  # a copy, not a view of the message
+
+
+def test_pack_is_deterministic_and_raw():
+    a = np.arange(1000.0)
+    b = wire.pack(a)
+    assert b == wire.pack(a.copy()) == wire.pack(np.ascontiguousarray(a[::-1])[::-1])
+    assert len(b) < a.nbytes + 100  # no base64: the bytes themselves
+    assert wire.pack(np.arange(3.0)) != wire.pack(np.arange(3.0) + 1e-300)
+
+
+def test_pack_caps():
+    with pytest.raises(wire.WireError, match="key"):
+        wire.pack({1: 2})
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.pack(np.zeros(1 << 20), max_bytes=1 << 16)
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.pack([np.zeros(1 << 12)] * 40, max_bytes=1 << 16)
+    deep: list = []
+    x = deep
+    for _ in range(40):
+        x.append([])
+        x = x[0]
+    with pytest.raises(wire.WireError, match="nested"):
+        wire.pack(deep)
+
+
+F8 = {"$": "nd", "d": "<f8", "s": [2]}
+
+
+@pytest.mark.parametrize("buf", [
+    b"", b"\x01\x00", _u32(100) + b"[1]",                                   # truncated
+    _value(F8, b"\0" * 15),                                                 # one byte short
+    _value(F8, b"\0" * 17),                                                 # one byte too many
+    _value([1, 2], b"\0"),                                                  # bytes that belong to nothing
+    _value({"$": "nd", "d": "|O8", "s": [1]}, b"\0" * 8),                   # object dtype
+    _value({"$": "nd", "d": "<f8", "s": [-1]}),                             # negative shape
+    _value({"$": "nd", "d": "<f8", "s": [1.5]}, b"\0" * 8),
+    _value({"$": "nd", "d": "<f8", "s": [10**9, 10**9]}),                   # too many elements
+    _value({"$": "nd", "d": "<f8", "s": [2], "b": "AAAAAAAAAAA="}, b"\0" * 16),  # extra key
+    _value({"$": "nd", "d": "<f8"}, b"\0" * 8),                             # no shape
+    _value({"$": "sc", "d": "<f8"}, b"\0" * 4),
+    _value({"$": "pickle", "v": "gASVAAAAAAAAAAA="}),                       # unknown tag
+    _value({"a": 1}), _value({"$": "int", "v": "1" * 2000}), _value({"$": "dict", "v": [[1, 2]]}),
+    _value("x" * (wire.MAX_STR + 1)),
+    _u32(2) + b"\x80\x04",                                                  # a pickle as the tree
+    _u32(100000) + b"[" * 100000,                                           # deep JSON
+    _value(json.loads("[" * 40 + "]" * 40)),                                # deeper than MAX_DEPTH
+    b"\x80\x04K\x01.",
+])
+def test_unpack_rejects_malformed_values(buf):
+    with pytest.raises(wire.WireError):
+        wire.unpack(buf)
+
+
+def test_unpack_rejects_non_bytes():
+    for bad in (None, "text", [1], {"$": "nd"}):
+        with pytest.raises(wire.WireError):
+            wire.unpack(bad)
+
+
+def test_message_round_trip_and_strictness():
+    parts = (wire.pack(np.ones(3)), b"", b"x" * 10)
+    h, got = wire.parse(wire.message({"k": "ok", "i": 3, "viol": None}, *parts))
+    assert h == {"k": "ok", "i": 3, "viol": None} and got == list(parts)
+    good = wire.message({"op": "done"}, b"abc")
+    for bad in (b"", good[:-1], good + b"\0", good[:3], b"XXXX" + good[4:],
+                json.dumps({"op": "done"}).encode(),                        # the old JSON frame
+                wire.MAGIC + _u32(2) + b"[]",                               # a header that is not an object
+                wire.MAGIC + _u32(3) + b"{\"a",                            # not JSON
+                wire.message({"op": "x"}, *[b""] * (wire.MAX_PARTS + 1)),   # too many parts
+                wire.MAGIC + _u32(2) + b"{}" + _u32(10**9)):                # a part longer than the message
+        with pytest.raises(wire.WireError):
+            wire.parse(bad)
+    with pytest.raises(wire.WireError):
+        wire.parse("not bytes")
+
+
+def test_echo_bytes_equal_means_same_and_a_change_shows():
+    """The supervisor's fast in-place rule: equal packed echoes imply same(); any change of bytes differs."""
+    args = [np.arange(6.0).reshape(2, 3), 0.5, {"eps": 1e-5, "w": np.ones(2, dtype=np.float32)}, (1, [2.0])]
+    pristine = wire.pack(args)
+    copy = [args[0].copy(), 0.5, {"eps": 1e-5, "w": args[2]["w"].copy()}, (1, [2.0])]
+    assert wire.pack(copy) == pristine and same(args, wire.unpack(pristine))
+    copy[0][1, 2] = -0.0 if copy[0][1, 2] == 0 else 0.0
+    assert wire.pack(copy) != pristine and not same(args, wire.unpack(wire.pack(copy)))
+    copy = [args[0].copy(), 0.5, {"eps": 1e-5, "w": args[2]["w"].copy()}, (1, [2.0])]
+    copy[2]["w"][0] = np.nan
+    assert wire.pack(copy) != pristine
+
+
+def _grader(ids):
+    from dataclasses import replace
+
+    from checks.grader.grade import Grader
+    from checks.grader.rubric import Rubric
+
+    return Grader(replace(Rubric()), ids=ids)
+
+
+def test_in_place_is_caught_on_the_first_and_later_runs(tmp_path):
+    """First run: no packed echoes (the supervisor decodes and compares); second run: the fast byte check.
+    Both catch a function that writes into its argument; both pass an honest one."""
+    ids = ["activations.sigmoid", "activations.relu_backward"]
+    bad = tmp_path / "bad.py"
+    bad.write_text("import numpy as np\n"
+                   "def sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))\n"
+                   "def relu_backward(dy, x):\n    dy[np.asarray(x) <= 0] = 0.0\n    return dy\n")
+    with _grader(ids) as g:
+        for run in (1, 2):
+            res = {t.id: t for t in g.grade_file(str(bad)).tests}
+            assert res["activations.sigmoid"].passed, (run, res["activations.sigmoid"].feedback)
+            assert res["activations.relu_backward"].verdict == "modified its arguments", (run, res)
+            assert "in place" in res["activations.relu_backward"].feedback
+        p = {pp.formula.id: pp for pp in g.prepared}["activations.relu_backward"]
+        assert p.runs == 2 and p._echoes is not None and all(isinstance(e, bytes) for e in p._echoes)
