@@ -1,33 +1,58 @@
 """Short twins (checks.run.short) measured: the smallest failing input the feedback shows, before and after.
 
-Builds the public vectors twice in one run, without and with short twins (``vectors.build``,
-default seed and profile), then judges every library mistake (``checks/mistakes``, re-exported
+Builds the public vectors in one run, without and with short twins (``vectors.build``, default
+seed and profile; alternated, each build in a fresh process, the fastest of each kept), then judges every library mistake (``checks/mistakes``, re-exported
 by tests/mutants) on each file in process, with the grader's judge, order and feedback
 (:func:`checks.run.check.check_vectors`), and measures the shown call ("Smallest failing
 input:"): its median and max length in characters, and the share of mistakes whose shown call
 has only numbers of at most 3 significant digits. Also: cases, build seconds, twins kept and
 dropped (per reason and group), mistakes still caught.
 
-    python benchmarks/bench_short.py                       # build both files in a temp dir
+    python benchmarks/bench_short.py                       # build both twice, alternated, in a temp dir
     python benchmarks/bench_short.py --before A.zip --after B.zip   # measure two given files
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 from checks import registry  # noqa: E402
 from checks.core import vecfile  # noqa: E402
 from checks.mistakes import all_entries  # noqa: E402
 from checks.run.check import check_vectors, local_caller  # noqa: E402
 from checks.run.short import max_digits  # noqa: E402
+
+
+_BUILD = r"""
+import json, sys
+from checks.run import vectors
+r = vectors.build(sys.argv[1], short_twins=sys.argv[2] == "1")
+st = r["twins"]
+drops = {}
+for fid, s in st.items():
+    for k, n in s.drops.items():
+        g = drops.setdefault(fid.split(".")[0], {})
+        g[k] = g.get(k, 0) + n
+print(json.dumps({"seconds": r["seconds"], "kept": sum(s.kept for s in st.values()),
+                  "tried": sum(s.tried for s in st.values()), "candidates": sum(s.candidates for s in st.values()),
+                  "drops": drops}))
+"""
+
+
+def _build(path: str, twins: bool) -> dict:
+    """Build the public vectors (with or without twins) in a fresh process; its timing and twin counts."""
+    out = subprocess.run([sys.executable, "-c", _BUILD, path, "1" if twins else "0"], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def shown(path: str) -> tuple[list[str | None], int]:
@@ -55,31 +80,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", help="a vectors file without twins (default: built now)")
     ap.add_argument("--after", help="a vectors file with twins (default: built now)")
+    ap.add_argument("--repeat", type=int, default=2, help="builds of each, alternated (build s: the fastest)")
     a = ap.parse_args(argv)
-    secs: dict[str, float | None] = {"before": None, "after": None}
     paths = {"before": a.before, "after": a.after}
     with tempfile.TemporaryDirectory() as tmp:
-        if not (a.before and a.after):
-            from checks.run import vectors
-
-            for name, twins in (("before", False), ("after", True)):
-                if paths[name]:
+        times: dict[str, list[float]] = {"before": [], "after": []}
+        for rep in range(a.repeat if not (a.before and a.after) else 0):
+            for name in ("before", "after"):  # alternated, each in a fresh process (cold SymPy caches)
+                if getattr(a, name):
                     continue
                 paths[name] = os.path.join(tmp, f"{name}.zip")
-                t0 = time.perf_counter()
-                r = vectors.build(paths[name], short_twins=twins)
-                secs[name] = time.perf_counter() - t0
-                if twins:
-                    st = r["twins"]
-                    kept, tried = sum(s.kept for s in st.values()), sum(s.tried for s in st.values())
-                    drops: dict[str, dict[str, int]] = {}
-                    for fid, s in st.items():
-                        for k, n in s.drops.items():
-                            drops.setdefault(fid.split(".")[0], {}).setdefault(k, 0)
-                            drops[fid.split(".")[0]][k] += n
-                    print(f"twins: {kept} kept of {tried} sources tried "
-                          f"({sum(s.candidates for s in st.values())} candidates checked); dropped per group: "
-                          f"{drops or 'none'}\n")
+                r = _build(paths[name], name == "after")
+                times[name].append(r["seconds"])
+                if name == "after" and rep == 0:
+                    print(f"twins: {r['kept']} kept of {r['tried']} sources tried ({r['candidates']} candidates "
+                          f"checked); dropped per group and reason: {r['drops'] or 'none'}\n")
+        secs = {k: (min(v) if v else None) for k, v in times.items()}
         res = {k: shown(p) for k, p in paths.items()}
     print("| vectors | cases | build s | mistakes caught | shown call: median chars | max chars | "
           "numbers all <= 3 significant digits |")
