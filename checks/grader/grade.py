@@ -99,16 +99,12 @@ class SubmissionResult:
 # --------------------------------------------------------------------------
 
 class Prepared:
-    """One formula's vectors as the workers get them: the cases pickled (on first use), and from the
-    second submission on, their arguments packed as an honest worker echoes them (``echoes``)."""
+    """One formula's vectors as the workers get them: the cases pickled (on first use)."""
 
-    def __init__(self, formula: FormulaVectors, points: float, cap: int = 32 << 20):
+    def __init__(self, formula: FormulaVectors, points: float):
         self.formula = formula
         self.points = points
-        self.cap = cap          # the largest packed value (the rubric's max_result_mb)
         self._blobs: list[bytes] | None = None
-        self._echoes: list | None = None
-        self.runs = 0
 
     @property
     def cases(self) -> list[Case]:
@@ -121,28 +117,9 @@ class Prepared:
             self._blobs = [pickle.dumps((c.args, c.kwargs), protocol=5) for c in self.formula.cases]
         return self._blobs
 
-    def echoes(self) -> list | None:
-        """Each case's arguments packed (wire.pack; None for one that cannot be), for the worker's in-place
-        check (checks.worker.serve). None on the first run: packing costs the grader about what the
-        worker's slow comparison costs the worker, and pays only when a formula runs again."""
-        self.runs += 1
-        if self._echoes is None and self.runs > 1:
-            self._echoes = [_echo(c, self.cap) for c in self.formula.cases]
-        return self._echoes
-
-
-def _echo(c: Case, max_bytes: int) -> bytes | None:
-    """The arguments of ``c`` packed as the worker echoes them after an honest call (checks.worker.serve)."""
-    from checks.core import wire
-
-    try:
-        return wire.pack([list(c.args), dict(c.kwargs)], max_bytes)
-    except wire.WireError:
-        return None  # the worker compares the slow way
-
 
 def prepare(fv: FormulaVectors, rubric: Rubric) -> Prepared:
-    return Prepared(fv, rubric.points_for(fv), rubric.limits.max_result_mb << 20)
+    return Prepared(fv, rubric.points_for(fv))
 
 
 def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
@@ -552,7 +529,7 @@ class Grader:
         if not present:
             return FormulaResult(f.id, 0.0, p.points, Verdict.NOT_IMPLEMENTED, f"no function named {fn}",
                                  f"{f.id}: not implemented (the submission defines no function {fn})")
-        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout, p.echoes())
+        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout)
         if sb.violations:  # the whole submission scores 0: no need to judge
             return FormulaResult(f.id, 0.0, p.points, Verdict.POLICY, str(Verdict.POLICY), "; ".join(sb.violations))
         if any(r is not None and r["k"] == "notimpl" for r in replies):

@@ -492,9 +492,8 @@ class Sandbox:
             return f"{g.message} {when}"
         return f"{describe_exit(code)} {when}"
 
-    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float, echoes: list | None = None):
-        """Evaluate ``fn`` on each pickled case (``echoes``: each case's arguments packed, see
-        :mod:`checks.worker.serve`; None: the worker compares them the slow way).
+    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float):
+        """Evaluate ``fn`` on each pickled case.
 
         Returns (replies, problem): replies[i] is the reply for case i (None
         when not reached); problem is None or (kind, index, message) with
@@ -511,7 +510,7 @@ class Sandbox:
         self.conn.received = 0
         i = 0
         try:
-            self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh, "echo": echoes,
+            self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh,
                             "max_bytes": self.limits.max_result_mb << 20})
             while True:
                 r = self._recv(deadline, bytes_budget)

@@ -22,10 +22,13 @@ are unpickled by a restricted unpickler (numpy, plain containers,
 ``checks.core.gradfns``). Runner -> supervisor and supervisor -> grader
 frames are :mod:`wire` messages (a JSON header and packed values, no
 pickle): the supervisor reads the runner's headers and forwards a result
-as the bytes it got, which the grader decodes strictly. The in-place rule:
-with each case the grader sends the packed form of its arguments; the echo
-of an untouched argument list is the same bytes, anything else is decoded
-and compared with :func:`same` on the supervisor's own copy of the case.
+as the bytes it got, which the grader decodes strictly. The in-place rule
+is judged here: with each result the runner sends the arguments after the
+call pickled again; the very bytes the supervisor sent mean nothing moved
+(a comparison of bytes: the supervisor never unpickles what the runner
+sends); anything else must come with the arguments packed, which are
+decoded strictly and compared with :func:`same` on the supervisor's own
+copy of the case.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class Supervisor:
         self.cfg = cfg
         self.runner_pid: int | None = None
         self.rsock: socket.socket | None = None
-        self.cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
+        self.base_cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
+        self.cap = self.base_cap
         self.runner_status: int | None = None  # the runner's wait status once reaped
         self.parts: list[bytes] = []  # the parts of the runner's last message
 
@@ -187,7 +191,7 @@ class Supervisor:
 
     def run(self, req: dict) -> None:
         blobs = req["cases"]
-        echoes = req.get("echo") or [None] * len(blobs)
+        self.cap = self.base_cap + max(map(len, blobs), default=0)  # a result, the arguments pickled and packed
         if not self.to_runner({"op": "run", "fn": req["fn"], "cases": blobs, "fresh": req["fresh"],
                                "max_bytes": req["max_bytes"]}):
             return
@@ -202,21 +206,22 @@ class Supervisor:
             out = {"k": k, "i": i, "viol": r.get("viol")}
             parts = ()
             if k == "ok":
-                if len(self.parts) != 2:
+                if len(self.parts) not in (2, 3):
                     self.gone("the submission's process broke the protocol (a result without its parts)")
                     return
-                value, echo = self.parts
                 moved = None
-                if echo != echoes[i]:  # the same bytes as the untouched arguments: nothing moved
+                if self.parts[1] != blob:  # not the bytes of the untouched arguments: compare them
                     try:
-                        args, kwargs = loads(blob)
-                        moved = self.inplace(req["fn"], args, kwargs, wire.unpack(echo))
+                        if len(self.parts) != 3:
+                            raise wire.WireError("they were not sent")
+                        args, kwargs = loads(blob)  # ours
+                        moved = self.inplace(req["fn"], args, kwargs, wire.unpack(self.parts[2]))
                     except (wire.WireError, ValueError, TypeError, RecursionError) as e:
                         moved = f"{req['fn']}: its arguments could not be read back after the call: {e}"
                 if moved:
                     out = {"k": "inplace", "i": i, "msg": moved, "viol": r.get("viol")}
                 else:
-                    parts = (value,)
+                    parts = (self.parts[0],)
             elif k != "notimpl":
                 out["msg"] = str(r.get("msg", ""))[:2000]
             self.send(out, *parts)
