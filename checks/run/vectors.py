@@ -138,7 +138,10 @@ def build(out: str, *, seed: int | None = None, profile: str = "grade", rubric=N
             raise HarnessError(f"{f.id}: {e}") from e
     manifest = {"formulacheck": __version__, "profile": profile, "visibility": "public" if public else "hidden",
                 "seed": s if public else "hidden", "built_with": _built_with(),
-                "built_on": f"{sys.platform}-{platform.machine()}"}
+                "built_on": f"{sys.platform}-{platform.machine()}",
+                "short_twins": {"on": bool(short_twins), "share": short.SHARE, "digits": list(short.DIGITS),
+                                "kept": sum(t.kept for t in twins.values()),
+                                "dropped": sum(t.dropped for t in twins.values())}}
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     tmp = f"{out}.tmp{os.getpid()}"
     try:
