@@ -8,6 +8,7 @@ cases the supervisor forwards; it answers the supervisor only.
 from __future__ import annotations
 
 import builtins
+import copyreg
 import io
 import os
 import pickle
@@ -19,12 +20,29 @@ import types
 
 from checks.core import wire
 from checks.worker import filter as scfilter
-from checks.worker.common import OUT_FD, _shares_memory, leaves, loads, prctl, safe_str
+from checks.worker.common import _GRADFNS, OUT_FD, _shares_memory, leaves, loads, prctl, safe_str
 from checks.worker.frames import recv_frame, send_frame
 from checks.worker.guard import Guard
 
 _exit = os._exit
-_dumps = pickle.dumps
+
+
+def _not_again(obj):
+    raise pickle.PicklingError(f"{type(obj).__name__} is not pickled again here")
+
+
+class _EchoPickler(pickle.Pickler):
+    """Pickles a case's arguments again after the call. Not a grad_fn: pickle would import its module
+    (checks.core.gradfns, taken out of sys.modules: a policy violation); such arguments go packed."""
+
+    dispatch_table = {**copyreg.dispatch_table,
+                      **{c: _not_again for c in (getattr(_GRADFNS, "GRAD_FNS", {}) or {}).values()}}
+
+
+def _dumps(obj) -> bytes:
+    buf = io.BytesIO()
+    _EchoPickler(buf, protocol=5).dump(obj)
+    return buf.getvalue()
 _write = os.write
 
 # --------------------------------------------------------------------------
@@ -198,7 +216,7 @@ class Runner:
                         return {"k": "alias", "msg": f"{name} returned an array that shares memory with an argument; return new arrays"}, ()
             value = wire.pack(out, max_bytes)
             try:  # the arguments after the call, as the supervisor sent them: its check (checks.worker.serve)
-                echo = _dumps((args, kwargs), protocol=5)
+                echo = _dumps((args, kwargs))
             except BaseException:
                 echo = b""
             if echo == blob:

@@ -160,3 +160,23 @@ def test_in_place_is_caught_and_honest_arguments_pass(tmp_path):
             assert "argument #2 in place" in res["activations.relu_backward"].feedback
             # x[...] = x rewrites the same bytes: not a modification
             assert res["activations.tanh_backward"].passed, (run, res["activations.tanh_backward"].feedback)
+
+
+def test_grad_fn_arguments_are_echoed_without_importing_the_project(tmp_path):
+    """nag_step gets a grad_fn (checks.core.gradfns): pickling it again in the runner would import a module
+    the submission may not import (a policy violation for the whole file); its arguments go packed instead."""
+    from checks.grader import refsub
+
+    ids = ["activations.sigmoid", "optim.nag_step"]
+    ref = tmp_path / "ref.py"
+    ref.write_text(refsub.build())
+    bad = tmp_path / "bad.py"
+    bad.write_text("import numpy as np\n"
+                   "def nag_step(theta, grad_fn, m, lr, beta):\n"
+                   "    g = np.asarray(grad_fn(theta - beta * m))\n"
+                   "    m *= beta\n    m += lr * g\n    return theta - m, m.copy()\n")
+    with _grader(ids) as g:
+        res = g.grade_file(str(ref))
+        assert res.status == "ok" and res.score == res.max_score, (res.status, res.message)
+        t = {x.id: x for x in g.grade_file(str(bad)).tests}["optim.nag_step"]
+        assert t.verdict == "modified its arguments" and "argument #3 in place" in t.feedback, t.feedback
