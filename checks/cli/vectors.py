@@ -78,7 +78,8 @@ def run_build(args) -> int:
 
         r = vectors.build(args.out, seed=seed, profile=profile, rubric=rub, ids=args.ids, progress=progress)
         prog.update(n, note="written")
-    print(f"wrote {cc.name(r['path'])}: {r['visibility']}, {r['formulas']} formulas, {r['cases']} cases, "
+    print(f"wrote {cc.name(r['path'])}: {r['visibility']}, {r['formulas']} formulas, {r['cases']} cases "
+          f"({sum(t.kept for t in r['twins'].values())} of them short twins), "
           f"{r['bytes'] / 1e6:.1f} MB, sha256:{r['sha256']} ({r['seconds']:.1f} s)")
     return cc.OK
 

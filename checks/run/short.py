@@ -51,7 +51,7 @@ KEEP = 3
 #: |value| below FLUSH x its array's largest |value| becomes 0 (first candidate only)
 FLUSH = 1e-6
 #: twins per formula: at most this share of its drawn inputs (the smallest ones with a long number);
-#: measured on the library of mistakes, smallest-first beats "the first of each size" (63% vs 45%
+#: measured on the library of mistakes, smallest-first beats "the first of each size" (53% vs 45%
 #: of the shown inputs short at 10%; benchmarks/bench_short.py)
 SHARE = 0.10
 
