@@ -54,6 +54,24 @@ def _fresh_env(d: str) -> dict:
     return env
 
 
+def _not_full(path: str | None, n: int) -> str:
+    """'' when every results.json at ``path`` (a file, or a folder of ``n``) gives full marks, else why not."""
+    import json
+
+    if path is None:
+        return ""
+    files = [path] if path.endswith(".json") else [os.path.join(path, f) for f in sorted(os.listdir(path))]
+    if not path.endswith(".json") and len(files) != n:
+        return f"{len(files)} results for {n} submissions"
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            r = json.load(fh)
+        total = sum(t.get("max_score", 0) for t in r.get("tests", []))
+        if not total or r.get("score") != total:
+            return f"{os.path.basename(f)}: {r.get('score')} / {total}"
+    return ""
+
+
 def _uptime() -> str:
     try:
         with open("/proc/loadavg") as fh:
@@ -82,16 +100,22 @@ def main() -> int:
         for i in range(a.batch):
             shutil.copy(ref, os.path.join(batch, f"s{i:02d}.py"))
         runs: dict[str, list[tuple[float, float]]] = {"torch": [], "cold": [], "batch": []}
+        jd = os.path.join(d, "json")
         print(f"before: {_uptime()}; {os.cpu_count()} cores")
         for r in range(a.rounds):
             line = []
             for name, argv in (("torch", [sys.executable, "-c", "import torch"]),
-                               ("cold", [a.exe, "grade", "ref.py"]),
+                               ("cold", [a.exe, "grade", "ref.py", "--json", os.path.join(d, f"r{r}.json")]),
                                ("batch", [a.exe, "grade", batch, "--out", os.path.join(d, f"g{r}.csv"),
-                                          "--jobs", str(a.jobs), "--quiet", "--force"])):
+                                          "--json-dir", os.path.join(jd, str(r)), "--jobs", str(a.jobs), "--quiet"])):
                 wall, cpu, rc = _timed(argv, d, _fresh_env(d))
                 if rc != 0:
                     print(f"{name} exited with {rc}")
+                    return 1
+                bad = _not_full(os.path.join(d, f"r{r}.json") if name == "cold" else
+                                os.path.join(jd, str(r)) if name == "batch" else None, a.batch)
+                if bad:  # a fast zero is no measurement
+                    print(f"{name}: the reference did not get full marks: {bad}")
                     return 1
                 runs[name].append((wall, cpu))
                 line.append(f"{name} {wall:5.2f} s (cpu {cpu:5.2f})")

@@ -1,21 +1,19 @@
-"""Benchmark of `formulacheck grade`.
+"""Benchmark of the grader, in process: where the time of one submission goes.
 
-    python benchmarks/bench_grader.py [--examples N] [--submissions 50] [--jobs 1,2]
+    python benchmarks/bench_grader.py [--vectors FILE] [--submissions 20] [--jobs 1,2]
 
 Prints:
-- the one-time preparation of a batch (drawing the grading cases and the
-  oracles' expected answers, torch / SymPy included), cold (an empty disk
-  cache, a private temporary one) and warm (the same preparation read back
-  from that cache, as on a second `formulacheck grade` run);
-- the time to grade the reference as a submission (after preparation);
-- the per-submission overhead (an empty submission: fork a worker, import,
+- reading the vectors file and pickling its cases (once per grading process);
+- the reference as a submission (warm: after a first one): wall time, the
+  grader's CPU time (its judging included) and the CPU time of the worker's
+  two processes (the supervisor and the submission's runner, read from /proc
+  just before the worker is killed);
+- the per-submission overhead (an empty submission: start a worker, import,
   run nothing, tear down);
-- the throughput for N submissions (a mix of the reference, the reference with
-  one wrong function, the template and a partial differently-written file)
-  with --jobs 1 and 2.
+- the throughput for N copies of the reference with each --jobs.
 
---examples sets the base example count per formula (default 20; the `grade`
-profile uses 100).
+For the cold ``formulacheck grade`` against ``import torch`` (issue 12):
+benchmarks/bench_cold.py.
 """
 
 from __future__ import annotations
@@ -26,99 +24,97 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from checks.grader import refsub  # noqa: E402
+from checks.grader import refsub, sandbox  # noqa: E402
 from checks.grader.grade import Grader  # noqa: E402
-from checks.grader.rubric import Rubric  # noqa: E402
 
-SUBS = os.path.join(ROOT, "tests", "submissions")
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _mix(d: str, n: int) -> list[str]:
-    ref = refsub.build()
-    with open(os.path.join(ROOT, "student", "template.py"), encoding="utf-8") as fh:
-        template = fh.read()
-    kinds = [
-        ("ref", ref),
-        ("wrong_softmax", ref + "\n" + open(os.path.join(SUBS, "wrong_softmax.py")).read()),
-        ("wrong_sigmoid_backward", ref + "\n" + open(os.path.join(SUBS, "wrong_sigmoid_backward.py")).read()),
-        ("template", template),
-        ("alt_correct", open(os.path.join(SUBS, "alt_correct.py")).read()),
-    ]
-    paths = []
-    for i in range(n):
-        name, src = kinds[i % len(kinds)]
-        p = os.path.join(d, f"s{i:03d}_{name}.py")
-        with open(p, "w", encoding="utf-8") as fh:
-            fh.write(src)
-        paths.append(p)
-    return paths
+def _tree_cpu(pid: int) -> list[float]:
+    """CPU seconds of every descendant of ``pid`` (the sandbox's processes), from /proc."""
+    kids: dict[int, list[tuple[int, float]]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    st = fh.read()
+                f = st[st.rindex(")") + 2:].split()
+                kids.setdefault(int(f[1]), []).append((int(d), (int(f[11]) + int(f[12])) / _TICK))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        for c, cpu in kids.get(todo.pop(), []):
+            out.append(cpu)
+            todo.append(c)
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--examples", type=int, default=20)
-    ap.add_argument("--submissions", type=int, default=50)
+    ap.add_argument("--vectors", help="a vectors file (default: the package's public one)")
+    ap.add_argument("--submissions", type=int, default=20)
     ap.add_argument("--jobs", default="1,2")
     a = ap.parse_args()
-    rub = replace(Rubric(), examples_default=a.examples)
     d = tempfile.mkdtemp(prefix="bench-grader-")
+    seen: list[list[float]] = []
+    close = sandbox.Sandbox.close_submission
+
+    def watched(self):
+        if self.pid is not None:
+            seen.append(_tree_cpu(self.pid))
+        return close(self)
+
     try:
-        ref_path = os.path.join(d, "reference_submission.py")
-        with open(ref_path, "w", encoding="utf-8") as fh:
+        ref = os.path.join(d, "ref.py")
+        with open(ref, "w", encoding="utf-8") as fh:
             fh.write(refsub.build())
         empty = os.path.join(d, "empty.py")
         with open(empty, "w") as fh:
             fh.write("pass\n")
-        paths = _mix(d, a.submissions)
-        cache_dir = os.path.join(d, "cache")  # never the user's cache: a cold start every time
         t0 = time.perf_counter()
-        g = Grader(rub, cache_dir=cache_dir)
-        g.prepare_batch()
-        prep = time.perf_counter() - t0
-        n_f = len(g.formulas)
-        n_cases = sum(len(p.cases) for p in g.prepared)
-        print(f"formulas: {n_f}; grading inputs: {n_cases} (base examples {a.examples})")
-        print(f"prepare (cases + expected answers, once per batch), empty cache: {prep:.1f} s")
-        t0 = time.perf_counter()
-        warm = Grader(rub, cache_dir=cache_dir)
-        warm.prepare_batch()
-        size = sum(os.path.getsize(os.path.join(cache_dir, f)) for f in os.listdir(cache_dir))
-        print(f"prepare from the disk cache (a second run): {time.perf_counter() - t0:.2f} s "
-              f"({warm.cache_hits}/{n_f} formulas, {size / 1e6:.1f} MB)")
-        try:
-            g.grade_file(ref_path)  # warm-up
-            t = time.perf_counter()
-            r = g.grade_file(ref_path)
-            t_ref = time.perf_counter() - t
-            print(f"reference as a submission: {t_ref:.2f} s -> {r.score:g}/{r.max_score:g} ({r.status})")
+        with Grader(vectors=a.vectors, processes=False) as g:
+            g.prepare_batch()
+            n_cases = sum(len(p.cases) for p in g.prepared)
+            print(f"{len(g.prepared)} formulas, {n_cases} cases: read and pickled in {time.perf_counter() - t0:.2f} s")
+            g._ensure()
+            g.grade_file(ref)  # warm-up
+            sandbox.Sandbox.close_submission = watched
+            for _ in range(3):
+                seen.clear()
+                t, c = time.perf_counter(), time.process_time()
+                r = g.grade_file(ref)
+                wall, cpu = time.perf_counter() - t, time.process_time() - c
+                worker = " + ".join(f"{x:.2f}" for x in (seen[0] if seen else []))
+                print(f"reference: {wall:.2f} s -> {r.score:g}/{r.max_score:g}; grader CPU {cpu:.2f} s, "
+                      f"worker CPU {worker or '?'} s (supervisor + runner)")
+            sandbox.Sandbox.close_submission = close
             ts = []
             for _ in range(5):
                 t = time.perf_counter()
                 g.grade_file(empty)
                 ts.append(time.perf_counter() - t)
             print(f"per-submission overhead (empty submission, median of 5): {sorted(ts)[2] * 1000:.0f} ms")
-        finally:
-            g.close()
-        prepared = g.prepared
+        paths = []
+        for i in range(a.submissions):
+            p = os.path.join(d, f"s{i:03d}.py")
+            shutil.copy(ref, p)
+            paths.append(p)
         for jobs in [int(j) for j in a.jobs.split(",")]:
-            g = Grader(rub, jobs=jobs)
-            g.prepared = prepared  # the same batch cases: prepare once
-            try:
+            with Grader(vectors=a.vectors, jobs=jobs) as g:
                 g._ensure()
                 t = time.perf_counter()
                 res = g.grade_many(paths)
                 dt = time.perf_counter() - t
-            finally:
-                g.close()
-            bad = [r.name for r in res if r.status != "ok"]
-            print(f"{len(paths)} submissions, --jobs {jobs}: {dt:.1f} s ({len(paths) / dt * 60:.0f} submissions/min,"
-                  f" {dt / len(paths):.2f} s each; not counting prepare){'; NOT OK: ' + str(bad) if bad else ''}")
+            bad = [r.name for r in res if r.score != r.max_score]
+            print(f"{len(paths)} references, --jobs {jobs}: {dt:.1f} s ({dt / len(paths):.2f} s each, not counting "
+                  f"the start){'; NOT FULL MARKS: ' + str(bad) if bad else ''}")
     finally:
+        sandbox.Sandbox.close_submission = close
         shutil.rmtree(d, ignore_errors=True)
     return 0
 

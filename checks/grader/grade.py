@@ -98,28 +98,19 @@ class SubmissionResult:
 # the batch: one formula's vectors, as the worker gets them
 # --------------------------------------------------------------------------
 
+@dataclass
 class Prepared:
-    """One formula's vectors as the workers get them: the cases pickled (on first use)."""
-
-    def __init__(self, formula: FormulaVectors, points: float):
-        self.formula = formula
-        self.points = points
-        self._blobs: list[bytes] | None = None
+    formula: FormulaVectors
+    points: float
+    blobs: list[bytes] = field(default_factory=list)   # the cases' pickles, as the worker gets them
 
     @property
     def cases(self) -> list[Case]:
         return self.formula.cases
 
-    @property
-    def blobs(self) -> list[bytes]:
-        """The cases' pickles, as the worker gets them."""
-        if self._blobs is None:
-            self._blobs = [pickle.dumps((c.args, c.kwargs), protocol=5) for c in self.formula.cases]
-        return self._blobs
-
 
 def prepare(fv: FormulaVectors, rubric: Rubric) -> Prepared:
-    return Prepared(fv, rubric.points_for(fv))
+    return Prepared(fv, rubric.points_for(fv), [pickle.dumps((c.args, c.kwargs), protocol=5) for c in fv.cases])
 
 
 def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
@@ -210,6 +201,7 @@ class Grader:
         # the vectors file is read in the background from now on (while the isolation probes below wait
         # for their subprocesses); prepare_batch() waits for it and raises what the reading raised
         self._reading: tuple[threading.Thread, dict] | None = None
+        self._early: threading.Thread | None = None  # the slots starting ahead (inside ``with``)
         self._t_read = time.perf_counter()
         self._start_reading()
         self._judge_pool: ThreadPoolExecutor | None = None
@@ -263,6 +255,9 @@ class Grader:
     # ---------------------------------------------------------------- lifecycle
 
     def __enter__(self) -> "Grader":
+        if not self.processes and self._zygote is None and self._early is None:
+            self._early = threading.Thread(target=self._start_early, name="formulacheck-start", daemon=True)
+            self._early.start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -273,7 +268,8 @@ class Grader:
 
         def read() -> None:
             try:
-                box["vectors"] = load_vectors(self.vectors_path, self.ids)
+                box["vectors"] = v = load_vectors(self.vectors_path, self.ids)
+                box["prepared"] = [prepare(fv, self.rubric) for fv in v.formulas.values()]  # pickled here too
             except BaseException as e:  # raised again by prepare_batch, in its caller's thread
                 box["error"] = e
 
@@ -286,6 +282,7 @@ class Grader:
         if self.prepared is None:
             t0 = self._t_read
             reading, self._reading = self._reading, None
+            done: dict = {}
             if reading is None:  # a failed read before: read again (and raise again)
                 t0 = time.perf_counter()
                 self.vectors = load_vectors(self.vectors_path, self.ids)
@@ -294,42 +291,71 @@ class Grader:
                 if "error" in reading[1]:
                     raise reading[1]["error"]
                 self.vectors = reading[1]["vectors"]
+                done = {p.formula.id: p for p in reading[1]["prepared"]}
             out = []
             fs = list(self.vectors.formulas.values())
             for k, fv in enumerate(fs):
                 if self.on_prepare:
                     self.on_prepare(fv.id, k, len(fs))
-                out.append(prepare(fv, self.rubric))
+                out.append(done.get(fv.id) or prepare(fv, self.rubric))
             self.prepared = out
             self.prepare_seconds = time.perf_counter() - t0
         return self.prepared
 
     def _ensure(self) -> None:
         self.prepare_batch()  # before any worker exists
+        self._join_early()
         if self._zygote is None:
-            if not self.isolation.startswith("namespaces") and not self.drop_privileges:
-                # the worker runs under our uid and sees our /proc: our memory (the expected answers)
-                # must not be readable through /proc/<pid>/mem (the vectors file itself it can read:
-                # docs/grading.md says which levels keep a hidden file hidden)
-                import ctypes
-
-                ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
-            self._root = tempfile.mkdtemp(prefix="formulacheck-grade-")
-            os.chmod(self._root, 0o711)
-            self._slots = queue.Queue()
             if self.processes:
+                self._open_root()
                 self._start_processes()
                 self._zygote = _NO_ZYGOTE
                 return
-            self._zygote = Zygote()
-            self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formulacheck-judge")
-            for _ in range(self.jobs):
-                sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, len(self.formulas),
-                             drop_privileges=self.drop_privileges, level=self.isolation,
-                             shrink_seconds=SHRINK_MAX_SECONDS)
-                self._sandboxes.append(sb)
-                self._slots.put(sb)
-                sb.prestart()  # the first submission's worker starts now
+            self._start_slots(len(self.formulas))
+
+    def _open_root(self) -> None:
+        if not self.isolation.startswith("namespaces") and not self.drop_privileges:
+            # the worker runs under our uid and sees our /proc: our memory (the expected answers)
+            # must not be readable through /proc/<pid>/mem (the vectors file itself it can read:
+            # docs/grading.md says which levels keep a hidden file hidden)
+            import ctypes
+
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+        self._root = tempfile.mkdtemp(prefix="formulacheck-grade-")
+        os.chmod(self._root, 0o711)
+        self._slots = queue.Queue()
+
+    def _start_slots(self, n_formulas: int) -> None:
+        """The zygote and the job slots (this process grades), each slot's first worker starting ahead."""
+        self._open_root()
+        self._zygote = Zygote()
+        self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formulacheck-judge")
+        for _ in range(self.jobs):
+            sb = Sandbox(self._zygote, self.rubric.limits, self.rubric.policy, self._root, n_formulas,
+                         drop_privileges=self.drop_privileges, level=self.isolation,
+                         shrink_seconds=SHRINK_MAX_SECONDS)
+            self._sandboxes.append(sb)
+            self._slots.put(sb)
+            sb.prestart()  # the first submission's worker starts now
+
+    def _start_early(self) -> None:
+        """Inside ``with`` (which closes them), the slots start while the vectors file is read; the formula
+        count (the workers' CPU limit) from its manifest. A failure is left for :meth:`_ensure` to meet."""
+        try:
+            if self.ids is not None:
+                n = len(self.ids)
+            else:
+                from checks import data
+
+                n = len(vecfile.read_manifest(self.vectors_path or data.PUBLIC_VECTORS)[0].get("formulas", {}))
+            self._start_slots(n)
+        except Exception:
+            self._close_slots()
+
+    def _join_early(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            early.join()
 
     def _start_processes(self) -> None:
         from checks.grader.procs import GraderProcess
@@ -352,12 +378,16 @@ class Grader:
             self._slots.put(gp)
 
     def close(self) -> None:
+        self._join_early()
         for gp in self._procs:
             try:
                 gp.close()
             except Exception:
                 pass
         self._procs = []
+        self._close_slots()
+
+    def _close_slots(self) -> None:
         if self._judge_pool is not None:
             self._judge_pool.shutdown(wait=True)
             self._judge_pool = None

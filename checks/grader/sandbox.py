@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from checks.core import wire
@@ -113,12 +114,19 @@ class Zygote:
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.restarts = 0
+        # the process is started by this one thread, alive until close(): PR_SET_PDEATHSIG (the zygote
+        # dies with its parent) fires when the THREAD that started it ends, and requests (restarts)
+        # come from any thread (the grading threads, a slot's worker starting ahead)
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formulacheck-zygote")
         self._start()
         r = self.request({"op": "ping"})
         self.subreaper = bool(r.get("subreaper"))
         self.modules = r.get("modules", [])
 
     def _start(self) -> None:
+        self._starter.submit(self._popen).result()
+
+    def _popen(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = (f"import sys; sys.path.insert(0, {PROJECT_ROOT!r}); "
                 f"from checks.worker.zygote import main; main({child.fileno()}, {os.getpid()})")
@@ -203,6 +211,7 @@ class Zygote:
                 except subprocess.TimeoutExpired:
                     pass
             self._kill()
+        self._starter.shutdown(wait=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
