@@ -68,7 +68,8 @@ def _not_full(path: str | None, n: int) -> str:
             r = json.load(fh)
         total = sum(t.get("max_score", 0) for t in r.get("tests", []))
         if not total or r.get("score") != total:
-            return f"{os.path.basename(f)}: {r.get('score')} / {total}"
+            why = " ".join(str(r.get("output", "")).split())[:300]
+            return f"{os.path.basename(f)}: {r.get('score')} / {total} ({why})"
     return ""
 
 
