@@ -37,16 +37,7 @@ def pytest_configure(config):
     # "too slow" there says nothing about the code under test)
     settings.register_profile("formulacheck-tests", database=None, deadline=None, suppress_health_check=list(HealthCheck))
     settings.load_profile("formulacheck-tests")
-    # the grader's preparation cache: a private one per test process, never the user's
-    if "FORMULACHECK_CACHE_DIR" not in os.environ:
-        import atexit
-        import shutil
-        import tempfile
-
-        tmp = tempfile.mkdtemp(prefix="formulacheck-test-cache-")
-        atexit.register(shutil.rmtree, tmp, True)
-        os.environ["FORMULACHECK_CACHE_DIR"] = os.path.join(tmp, "cache")
-
+    _import_lazy_modules_here()
     prof = config.getoption("--fc-profile")
     try:
         if prof:
@@ -90,3 +81,25 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _import_lazy_modules_here() -> None:
+    """Import now, in the main thread, what the grader's background threads import on first use.
+
+    pytest rewrites the asserts of every ``checks`` module on its first import (the package of a
+    pytest11 plugin is marked for rewriting), with ``ast.parse``; CPython 3.11's conversion of
+    an AST to Python objects is not thread-safe, so a judge module first imported by the
+    grader's vectors-reading thread while the main thread parses (``refsub.build``) failed with
+    "SystemError: AST constructor recursion depth mismatch". Outside pytest nothing rewrites
+    imports, and the grader's own parses hold ``checks.grader.policy._PARSE_LOCK``.
+    """
+    import importlib
+    import pkgutil
+
+    import checks
+
+    for pkg in ("judges", "core", "grader", "worker"):
+        mod = importlib.import_module(f"checks.{pkg}")
+        for m in pkgutil.iter_modules(mod.__path__, f"checks.{pkg}."):
+            importlib.import_module(m.name)
+    del checks
