@@ -102,6 +102,21 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+def _str_items(d: dict) -> list:
+    """The (key, value) pairs of a result dict that travel: its str keys (a str subclass such as
+    numpy.str_ as the plain str it equals); every key of the contract is a str, extra keys are
+    ignored, so never sent. A dict with keys but no str key at all is a WireError."""
+    out, other = [], None
+    for k, x in d.items():
+        if isinstance(k, str):
+            out.append((str.__str__(k), x))
+        elif other is None:
+            other = type(k).__name__
+    if other is not None and not out:  # no contract dict can be meant
+        raise WireError(f"the result is a dict with a key of type {other}; keys must be str")
+    return out
+
+
 def encode(value, max_bytes: int = 32 << 20, data: list | None = None):
     """``value`` as a JSON-able tree; raises WireError when too big or too deep.
 
@@ -175,16 +190,9 @@ def encode(value, max_bytes: int = 32 << 20, data: list | None = None):
         if isinstance(v, dict):
             spend(2)
             out = []
-            other = None
-            for k, x in v.items():
-                if not isinstance(k, str):
-                    other = other or type(k).__name__
-                    continue  # every key of the contract is a str; extra keys are ignored, so never sent
-                k = str.__str__(k)  # a str subclass (numpy.str_) as the plain str it equals
+            for k, x in _str_items(v):
                 spend(len(k) + 4)
                 out.append([k[:MAX_STR], enc(x, depth + 1)])
-            if other is not None and not out:  # no str key at all: no contract dict can be meant
-                raise WireError(f"the result is a dict with a key of type {other}; keys must be str")
             return {"$": "dict", "v": out}
         spend(40)
         if isinstance(v, float):  # float subclasses (not numpy scalars)
@@ -389,16 +397,9 @@ def _penc(v, depth: int, put, left: list, cap: int):
     elif isinstance(v, dict):
         left[0] -= 2
         out = []
-        other = None
-        for k, x in v.items():
-            if not isinstance(k, str):
-                other = other or type(k).__name__
-                continue  # every key of the contract is a str; extra keys are ignored, so never sent
-            k = str.__str__(k)  # a str subclass (numpy.str_) as the plain str it equals
+        for k, x in _str_items(v):
             left[0] -= len(k) + 4
             out.append([k[:MAX_STR], _penc(x, depth + 1, put, left, cap)])
-        if other is not None and not out:  # no str key at all: no contract dict can be meant
-            raise WireError(f"the result is a dict with a key of type {other}; keys must be str")
         v = {"$": "dict", "v": out}
     elif isinstance(v, (list, tuple)):  # subclasses: as a plain list / tuple
         return _penc(tuple(v) if isinstance(v, tuple) else list(v), depth, put, left, cap)
