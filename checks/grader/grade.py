@@ -33,13 +33,13 @@ from checks.core import feedback, vecfile
 from checks.core.assess import Assessment, assess, diagnosis_of
 from checks.core.assess import render as render_assessment
 from checks.core.case import Case
-from checks.core.judge import verdict_of
 from checks.core.verdicts import CheckFailure, HarnessError, Status, Verdict
-from checks.core.vecfile import FormulaVectors, OracleVectors, VectorsError
+from checks.core.vecfile import FormulaVectors, VectorsError
 from checks.grader import isolation as isolation_mod
 from checks.grader import sandbox
 from checks.grader.notebook import relocate_result
 from checks.grader.policy import scan
+from checks.grader.results import FormulaResult, SubmissionResult  # noqa: F401  (re-exported)
 from checks.grader.rubric import Rubric
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
 from checks.grader.source import decode_source, display_name, read_submission, worker_file_name
@@ -49,49 +49,6 @@ SHRINK_MAX_CALLS = 120
 SHRINK_MAX_SECONDS = 10.0
 MAX_SOURCE_BYTES = 2 << 20
 _NO_ZYGOTE = object()  # processes mode: the grading processes hold the zygotes
-
-
-# --------------------------------------------------------------------------
-# results
-# --------------------------------------------------------------------------
-
-@dataclass
-class FormulaResult:
-    id: str
-    score: float
-    max_score: float
-    verdict: Verdict
-    reason: str = ""              # one line
-    feedback: str = ""            # the full message: smallest failing input, expected, got
-    diagnosis: str = ""           # "Likely mistake: ..." with its hint, when a known mistake matches (checks.diagnose)
-    mistakes: tuple[str, ...] = ()  # the ids of the matching known mistakes (machine-readable; class report)
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict is Verdict.PASSED
-
-
-@dataclass
-class SubmissionResult:
-    name: str
-    path: str
-    status: Status = Status.OK
-    message: str = ""
-    tests: list[FormulaResult] = field(default_factory=list)
-    output: str = ""              # what the submission printed (capped)
-    seconds: float = 0.0
-    isolation: str = ""           # the isolation level it was graded at (checks.grader.isolation)
-    resources: str = ""           # how its resources were limited: cgroup-v1 / cgroup-v2 / rlimit
-    vectors: str = ""             # the SHA-256 of the vectors file it was graded against
-    student: dict[str, str] = field(default_factory=dict)  # who (name, id, email... from an LMS export; checks.grader.batch)
-
-    @property
-    def score(self) -> float:
-        return sum(t.score for t in self.tests)
-
-    @property
-    def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
 
 
 # --------------------------------------------------------------------------

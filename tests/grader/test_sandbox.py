@@ -19,7 +19,7 @@ import pytest
 from checks import registry
 
 from checks.cli import main as cli_main
-from checks.grader import isolation, report, sandbox
+from checks.grader import isolation, report, sandbox, zygote
 from checks.grader.grade import Grader
 from checks.grader.rubric import Limits, Rubric, RubricError, parse
 
@@ -115,7 +115,7 @@ def _zygote_pids(g: Grader) -> int:
 
 def test_a_stopped_zygote_is_replaced_within_its_timeout(tmp_path, monkeypatch):
     """SIGSTOP of the zygote (possible below namespaces): the request times out, a new zygote takes it."""
-    monkeypatch.setattr(sandbox, "ZYGOTE_TIMEOUT", 2.0)
+    monkeypatch.setattr(zygote, "ZYGOTE_TIMEOUT", 2.0)
     p = tmp_path / "a.py"
     p.write_text(SRC)
     with Grader(_rubric(), ids=IDS) as g:
