@@ -101,6 +101,7 @@ class _Conn:
     def __init__(self, sock: socket.socket, max_frame: int):
         self.sock = sock
         self.buf = bytearray()
+        self.pos = 0            # the unread part of buf starts here
         self.max_frame = max_frame
         self.received = 0       # payload bytes since the last reset (per formula)
         self.parts: list[bytes] = []  # the parts (packed values) of the last message
@@ -113,15 +114,22 @@ class _Conn:
         """The next message's header (its parts in ``self.parts``); WorkerGone on timeout / EOF / garbage /
         past ``budget`` bytes."""
         while True:
-            if len(self.buf) >= 4:
-                (n,) = HDR.unpack_from(self.buf)
+            if len(self.buf) - self.pos >= 4:
+                (n,) = HDR.unpack_from(self.buf, self.pos)
                 if n > self.max_frame:
                     raise WorkerGone("protocol", f"the worker sent a reply of {n} bytes (more than {self.max_frame})")
                 if budget is not None and self.received + n > budget:
                     raise WorkerGone("toolarge", f"the results add up to more than {budget >> 20} MB")
-                if len(self.buf) >= 4 + n:
-                    payload = bytes(self.buf[4:4 + n])
-                    del self.buf[:4 + n]
+                if len(self.buf) - self.pos >= 4 + n:
+                    start = self.pos + 4
+                    payload = bytes(self.buf[start:start + n])
+                    self.pos = start + n
+                    if self.pos == len(self.buf):
+                        self.buf.clear()
+                        self.pos = 0
+                    elif self.pos > 1 << 20:
+                        del self.buf[:self.pos]
+                        self.pos = 0
                     self.received += n
                     try:
                         obj, self.parts = wire.parse(payload)
@@ -193,6 +201,7 @@ class Sandbox:
         self.group: cgroups.Group | None = None
         self.violations: list[str] = []
         self.restarts = 0
+        self.at = -1  # during a run: the case the runner said it was calling
         self.ready: dict = {}
         self.oom = False
         self._sub = None
@@ -356,6 +365,8 @@ class Sandbox:
                 if x not in self.violations:
                     self.violations.append(x)
         if r.get("op") == "gone":  # the supervisor's word: the submission's process ended
+            if type(r.get("at")) is int:
+                self.at = r["at"]
             code = r.get("code")
             why = str(r.get("why") or "")[:500]
             raise WorkerGone("crash", why or describe_exit(code if isinstance(code, int) else None), ) \
@@ -396,6 +407,9 @@ class Sandbox:
         bytes_budget = self.limits.max_result_mb << 21  # results and the arguments' echo, all cases together
         self.conn.received = 0
         i = 0
+        # the case the runner said it was calling (the supervisor tells while the runner is silent, and when
+        # it ends): the replies before it may never have left the runner's buffer
+        self.at = -1
         try:
             self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh,
                             "max_bytes": self.limits.max_result_mb << 20})
@@ -403,6 +417,10 @@ class Sandbox:
                 r = self._recv(deadline, bytes_budget)
                 if r.get("op") == "done":
                     return replies, None
+                if r.get("op") == "at":
+                    if type(r.get("i")) is int:
+                        self.at = r["i"]
+                    continue
                 idx = r.get("i")
                 if type(idx) is not int or not 0 <= idx < len(blobs) or r.get("k") not in ("ok", "notimpl", "exc", "inplace", "alias", "bad"):
                     raise WorkerGone("protocol", "malformed reply")
@@ -411,12 +429,16 @@ class Sandbox:
                 replies[idx] = r
                 i = idx + 1
         except WorkerGone as g:
+            if i <= self.at < len(blobs):
+                i = self.at
             i = min(i, len(blobs) - 1) if blobs else 0
             msg = self._gone(g, f"while running {fn}")
             if g.kind == "timeout" and not self.oom:
                 msg = f"{fn} timed out: more than {budget:g} s in total on this formula's inputs"
             return replies, ("timeout" if g.kind == "timeout" and not self.oom else "crash", i, msg)
         except OSError as e:
+            if i <= self.at < len(blobs):
+                i = self.at
             msg = self._gone(WorkerGone("crash", str(e)), f"while running {fn}")
             return replies, ("crash", i, msg)
 

@@ -21,10 +21,13 @@ import types
 from checks.core import wire
 from checks.worker import filter as scfilter
 from checks.worker.common import _GRADFNS, OUT_FD, _shares_memory, leaves, loads, prctl, safe_str
-from checks.worker.frames import recv_frame, send_frame
+from checks.worker.frames import HDR, recv_frame, send_frame
 from checks.worker.guard import Guard
 
 _exit = os._exit
+
+#: the runner's replies are written in batches of about this many bytes
+FLUSH_BYTES = 1 << 20
 
 
 def _not_again(obj):
@@ -85,8 +88,9 @@ class _Capped(io.TextIOBase):
 
 
 class Runner:
-    def __init__(self, fd: int, cfg: dict, supervisor_pid: int):
+    def __init__(self, fd: int, cfg: dict, supervisor_pid: int, progress=None):
         self.fd = fd
+        self.progress = progress  # shared with the supervisor: the case being called (1-based)
         self.cfg = cfg
         self.supervisor_pid = supervisor_pid
         self.filename = os.path.basename(cfg["basename"])
@@ -182,13 +186,31 @@ class Runner:
     def run(self, req: dict) -> None:
         name, fresh, max_bytes = req["fn"], req["fresh"], req["max_bytes"]
         fn = self.module.__dict__.get(name) if self.module is not None else None
+        prog = self.progress
+        out, size = [], 0  # the replies, written FLUSH_BYTES at a time (the supervisor reads them in one go)
         for i, blob in enumerate(req["cases"]):
+            if prog is not None:
+                prog[:4] = (i + 1).to_bytes(4, "little")
             r, parts = self.one(name, fn, blob, fresh, max_bytes)
             r["i"] = i
-            self.send(r, *parts)
+            if self.violations:
+                r["viol"] = list(self.violations)
+            m = wire.message(r, *parts)
+            out.append(HDR.pack(len(m)) + m)
+            size += len(m)
+            if size >= FLUSH_BYTES:
+                self._write(out)
+                out, size = [], 0
             if r["k"] == "notimpl":
                 break
+        self._write(out)
         self.send({"op": "done"})
+
+    def _write(self, frames: list) -> None:
+        if frames:
+            view = memoryview(b"".join(frames))
+            while view:
+                view = view[_write(self.fd, view):]
 
     def one(self, name: str, fn, blob: bytes, fresh: bool, max_bytes: int) -> tuple[dict, tuple]:
         """The reply header of one case and its parts: the result packed, the arguments after the call

@@ -29,14 +29,25 @@ call pickled again; the very bytes the supervisor sent mean nothing moved
 sends); anything else must come with the arguments packed, which are
 decoded strictly and compared with :func:`same` on the supervisor's own
 copy of the case.
+
+Replies travel in batches: the runner writes about a megabyte of them at a
+time, the supervisor reads them in one go and writes its own frames for the
+grader together before it waits again (a frame each, so every cap is the
+same). So that a hang or a crash still names its input, the runner writes
+the number of the case it is calling in a page shared with the supervisor
+(``progress``), which tells the grader ``at`` while the runner is silent
+(every 50 ms) and in its ``gone`` message. The page is the submission's to
+write: a false number only moves the input shown for its own failed formula.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import pickle
 import resource
+import select
 import signal
 import socket
 import sys
@@ -45,7 +56,7 @@ import time
 from checks.core import wire
 from checks.worker import filter as scfilter
 from checks.worker.common import (CTL_FD, count_tasks, loads, prctl, reach_paths, safe_str, same, setlimit)
-from checks.worker.frames import FrameError, recv_frame, send_frame
+from checks.worker.frames import HDR, FrameError, FrameReader, recv_frame, send_frame
 from checks.worker.runner import Runner
 
 _exit = os._exit
@@ -78,6 +89,13 @@ class Supervisor:
         self.base_cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
         self.cap = self.base_cap
         self.runner_status: int | None = None  # the runner's wait status once reaped
+        self.pending: list[bytes] = []  # frames for the grader, written together (flush)
+        self.reader: FrameReader | None = None  # the runner's frames
+        # the runner writes here the number of the case it is calling (1-based; 0: none yet), so that
+        # a hang or a crash names its input although the replies before it were still in its buffer
+        self.progress = mmap.mmap(-1, 8)
+        self.running: tuple[int, int] | None = None  # during a run: (cases, the next reply expected)
+        self.told_at = -1
         self.parts: list[bytes] = []  # the parts of the runner's last message
 
     def reap(self, *_sig) -> None:
@@ -93,7 +111,23 @@ class Supervisor:
                 self.runner_status = status
 
     def send(self, obj: dict, *parts: bytes) -> None:
-        send_frame(CTL_FD, wire.message(obj, *parts))
+        m = wire.message(obj, *parts)
+        self.pending.append(HDR.pack(len(m)) + m)
+
+    def flush(self) -> None:
+        """Write the frames for the grader (one write for all of them)."""
+        if self.pending:
+            data, self.pending = b"".join(self.pending), []
+            view = memoryview(data)
+            while view:
+                view = view[os.write(CTL_FD, view):]
+
+    def started(self) -> int | None:
+        """The case the runner said it is calling (during a run), else None."""
+        if self.running is None:
+            return None
+        i = int.from_bytes(self.progress[:4], "little") - 1
+        return i if 0 <= i < self.running[0] else None
 
     def setup_and_serve(self) -> None:
         cfg = self.cfg
@@ -141,6 +175,7 @@ class Supervisor:
 
     def serve(self) -> None:
         while True:
+            self.flush()
             raw = recv_frame(CTL_FD, 1 << 30)
             if raw is None:
                 self.stop_runner()
@@ -171,11 +206,12 @@ class Supervisor:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
                 os.close(CTL_FD)   # first of all: the grader's channel is out of the submission's reach
                 self.rsock.close()
-                Runner(self._theirs.detach(), self.cfg, os.getppid()).start(req)
+                Runner(self._theirs.detach(), self.cfg, os.getppid(), self.progress).start(req)
                 code = 0
             finally:
                 _exit(code)
         self._theirs.close()
+        self.reader = FrameReader(self.rsock.fileno())
         self.runner_pid = pid
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         r = self.from_runner()
@@ -192,10 +228,14 @@ class Supervisor:
     def run(self, req: dict) -> None:
         blobs = req["cases"]
         self.cap = self.base_cap + max(map(len, blobs), default=0)  # a result, the arguments pickled and packed
+        self.progress[:4] = bytes(4)
+        self.told_at = -1
+        self.running = (len(blobs), 0)
         if not self.to_runner({"op": "run", "fn": req["fn"], "cases": blobs, "fresh": req["fresh"],
                                "max_bytes": req["max_bytes"]}):
             return
         for i, blob in enumerate(blobs):
+            self.running = (len(blobs), i)
             r = self.from_runner()
             if r is None:
                 return
@@ -228,6 +268,7 @@ class Supervisor:
             if k == "notimpl":
                 break
         r = self.from_runner()
+        self.running = None
         if r is not None:
             if r.get("op") != "done":
                 self.gone("the submission's process broke the protocol (no end of results)")
@@ -262,10 +303,27 @@ class Supervisor:
             self.gone()
             return False
 
+    def wait_runner(self) -> None:
+        """Before blocking on the runner: write what the grader has to read; during a run, while the runner
+        is silent, tell the grader every 50 ms which case it is calling (when that case has no reply yet)."""
+        if self.reader.complete():
+            return
+        self.flush()
+        if self.running is None:
+            return
+        fd = self.rsock.fileno()
+        while not select.select([fd], [], [], 0.05)[0]:
+            at = self.started()
+            if at is not None and at >= self.running[1] and at != self.told_at:
+                self.told_at = at
+                self.send({"op": "at", "i": at})
+                self.flush()
+
     def from_runner(self) -> dict | None:
         """The runner's next message (a dict), or None after telling the grader it is gone."""
         try:
-            raw = recv_frame(self.rsock.fileno(), self.cap)
+            self.wait_runner()
+            raw = self.reader.recv(self.cap)
         except FrameError as e:
             self.gone(f"the submission returned too much data: {e}")
             return None
@@ -320,7 +378,9 @@ class Supervisor:
                 time.sleep(0.002)
             if self.runner_pid is not None:
                 code = self.stop_runner()
-        self.send({"op": "gone", "code": code, "why": why})
+        at = self.started()
+        self.send({"op": "gone", "code": code, "why": why, **({"at": at} if at is not None else {})})
+        self.flush()
         _exit(0)
 
 
