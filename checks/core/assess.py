@@ -20,11 +20,27 @@ order), so the first failure is the smallest failing input. Beyond it:
 Relative error of one output here: max over elements of |got - expected| /
 (|expected| + atol) (finite elements; a non-finite value where a finite one
 was expected counts as infinite). numpy only.
+
+The common case is a right result, so a value oracle with the default
+comparison is first judged in bulk (:func:`_certainly_passing`): every case's
+result is checked against its answer's types and shapes, and all float
+leaves of all cases are compared in one numpy expression, with the very
+elementwise test of :func:`~checks.core.compare.assert_array_close`'s
+common path (ints and bools by equality). A case that passes it certainly
+passes :func:`~checks.core.judge.verdict_of` (which records nothing for a
+passing case); every other case (a failure before judging, a type the bulk
+test does not handle, an element outside the common test, any exception)
+is judged by ``verdict_of`` as before, in the same order: the assessment is
+the same. The per-oracle data (answers' templates, the concatenated answers
+and their bounds atol + rtol|e|) is computed once per oracle object and
+reused by every submission judged against it.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,22 +146,226 @@ def _wrong_outputs(fv, oracle, actual: Any, expected: Any) -> set[str]:
     return out
 
 
-def assess(fv, results: dict[int, tuple[CheckFailure | None, Any]]) -> Assessment:
+# --------------------------------------------------------------------------
+# the bulk test of a value oracle with the default comparison
+# --------------------------------------------------------------------------
+
+#: judge value oracles of the default comparison in bulk first (False: one verdict_of per case, as before;
+#: the benchmark and the tests compare the two)
+FAST = True
+
+# the compiled template of an answer: (kind, ...) mirroring conform's branches for the exact types it accepts
+_ARR, _BOOL, _INT, _FLT, _DICT, _SEQ = range(6)
+
+
+class _Unsupported(Exception):
+    """An answer the bulk test does not handle: the oracle is judged case by case."""
+
+
+def _spec(t: Any) -> tuple:
+    tt = type(t)
+    if tt is np.ndarray:
+        if t.dtype.kind not in "biuf":
+            raise _Unsupported
+        return (_ARR, t.dtype, t.shape, t.ndim == 0)
+    if tt is bool:
+        return (_BOOL, t)
+    if tt is int or isinstance(t, np.integer):
+        return (_INT, t)
+    if tt is float or isinstance(t, np.floating):
+        return (_FLT,)
+    if tt is dict:
+        return (_DICT, tuple((k, _spec(v)) for k, v in t.items()))
+    if tt is tuple or tt is list:
+        return (_SEQ, len(t), tuple(_spec(v) for v in t), all(isinstance(v, numbers.Integral) for v in t))
+    raise _Unsupported  # None leaves (a template), strings, subclasses...
+
+
+def _answer_leaves(t: Any, s: tuple, out: list) -> None:
+    """The float leaves of an answer as assert_close compares them (np.asarray(e, float64)), in walk order."""
+    k = s[0]
+    if k == _ARR or k == _FLT:
+        out.append(np.asarray(t, dtype=np.float64))
+    elif k == _DICT:
+        for key, sub in s[1]:
+            _answer_leaves(t[key], sub, out)
+    elif k == _SEQ:
+        for v, sub in zip(t, s[2]):
+            _answer_leaves(v, sub, out)
+
+
+def _walk(x: Any, s: tuple, out: list) -> bool:
+    """Append the float leaves of result ``x`` as conform would return them; False unless conform would
+    accept ``x`` (a subset of what it accepts: exact types) and its int and bool leaves equal the answer's."""
+    k = s[0]
+    tx = type(x)
+    if k == _ARR:
+        if tx is np.ndarray:
+            if x.dtype != s[1] or x.shape != s[2]:
+                return False
+            out.append(x)
+            return True
+        if s[3] and (tx is float or tx is np.float64):
+            out.append(float(x))
+            return True
+        return False
+    if k == _FLT:
+        if tx is float or tx is int or isinstance(x, (np.floating, np.integer)) or (
+                tx is np.ndarray and x.ndim == 0 and x.dtype.kind in "fiu"):
+            out.append(float(x))
+            return True
+        return False
+    if k == _INT:
+        return (tx is int or isinstance(x, np.integer)) and not (int(x) != s[1])
+    if k == _BOOL:
+        return (tx is bool or tx is np.bool_) and not (bool(x) != s[1])
+    if k == _DICT:
+        if tx is not dict:
+            return False
+        for key, sub in s[1]:
+            if key not in x or not _walk(x[key], sub, out):
+                return False
+        return True
+    if tx is np.ndarray and s[3] and x.ndim == 1 and x.dtype.kind in "iu":
+        x, tx = x.tolist(), list
+    if (tx is not list and tx is not tuple) or len(x) != s[1]:
+        return False
+    for v, sub in zip(x, s[2]):
+        if not _walk(v, sub, out):
+            return False
+    return True
+
+
+@dataclass
+class _Plan:
+    cases: tuple[int, ...]
+    specs: list[tuple]           # per case: its answer's compiled template (multi-output: one per output)
+    answers: tuple               # keeps the answers (their ids are the cache key) alive
+    starts: np.ndarray           # per case: its first element in E
+    ends: np.ndarray             # per case: one past its last element in E
+    E: np.ndarray                # every float leaf of every answer, flattened, concatenated (float64)
+    B: np.ndarray                # atol + rtol * |E|: the allowed difference
+
+
+def _build_plan(fv, oracle, tol) -> _Plan | None:
+    n_out = len(fv.outputs)
+    specs, leaves, counts = [], [], []
+    try:
+        for e in oracle.expected:
+            if n_out == 1:
+                s = _spec(e)
+            else:
+                if type(e) not in (tuple, list) or len(e) != n_out:
+                    return None
+                s = tuple(_spec(v) for v in e)
+            n0 = len(leaves)
+            if n_out == 1:
+                _answer_leaves(e, s, leaves)
+            else:
+                for v, sub in zip(e, s):
+                    _answer_leaves(v, sub, leaves)
+            specs.append(s)
+            counts.append(sum(int(x.size) for x in leaves[n0:]))
+    except (_Unsupported, RecursionError):
+        return None
+    ends = np.cumsum(np.asarray(counts, dtype=np.int64)) if counts else np.zeros(0, dtype=np.int64)
+    E = np.concatenate(leaves, axis=None) if leaves else np.zeros(0)
+    B = tol.atol + tol.rtol * np.abs(E)   # the very expression of assert_array_close, elementwise
+    return _Plan(tuple(oracle.cases), specs, tuple(oracle.expected), ends - np.asarray(counts, dtype=np.int64),
+                 ends, E, B)
+
+
+#: id(oracle) -> (weak reference to it, key, plan or None): one plan per oracle object for every submission
+_PLANS: dict[int, tuple] = {}
+
+
+def _forget(k: int, ref) -> None:
+    entry = _PLANS.get(k)
+    if entry is not None and entry[0] is ref:
+        _PLANS.pop(k, None)
+
+
+def _plan_of(fv, oracle) -> _Plan | None:
+    """The oracle's bulk-test data, cached while the oracle lives (recomputed if its answers or tolerance
+    change). Two threads may both compute it: the same plan, one of them kept."""
+    tol = oracle.tol or fv.tol
+    key = (len(fv.outputs), tol, tuple(oracle.cases), tuple(map(id, oracle.expected)))
+    k = id(oracle)
+    entry = _PLANS.get(k)
+    if entry is not None and entry[0]() is oracle and entry[1] == key:
+        return entry[2]
+    plan = _build_plan(fv, oracle, tol)
+    _PLANS[k] = (weakref.ref(oracle, lambda r, k=k: _forget(k, r)), key, plan)
+    return plan
+
+
+def _certainly_passing(fv, oracle, results: dict) -> list[bool] | None:
+    """Per case of a value oracle with the default comparison: True where verdict_of certainly returns None.
+
+    None: no bulk test for this oracle (every case is judged by verdict_of)."""
+    if oracle.kind != "value" or fv.compare is not None:
+        return None
+    plan = _plan_of(fv, oracle)
+    if plan is None:
+        return None
+    multi = len(fv.outputs) > 1
+    ok: list[bool] = []
+    parts: list = []
+    for p, i in enumerate(plan.cases):
+        pre, x = results[i]
+        n0 = len(parts)
+        good = False
+        if pre is None:
+            s = plan.specs[p]
+            try:
+                if not multi:
+                    good = _walk(x, s, parts)
+                elif (type(x) is tuple or type(x) is list) and len(x) == len(s):
+                    good = all(_walk(v, sub, parts) for v, sub in zip(x, s))
+            except Exception:   # an overflow in float(), a deep nesting...: judged by verdict_of
+                good = False
+        if not good:
+            del parts[n0:]
+            parts.append(plan.E[plan.starts[p]:plan.ends[p]])   # a placeholder keeps the others aligned
+        ok.append(good)
+    try:
+        A = np.concatenate(parts, axis=None, dtype=np.float64) if parts else np.zeros(0)
+        if A.shape != plan.E.shape:
+            return None
+        with np.errstate(all="ignore"):
+            close = np.abs(A - plan.E) <= plan.B
+    except Exception:
+        return None
+    if not close.all():
+        for p in np.unique(np.searchsorted(plan.ends, np.flatnonzero(~close), side="right")).tolist():
+            ok[p] = False
+    return ok
+
+
+def assess(fv, results: dict[int, tuple[CheckFailure | None, Any]], *, fast: bool | None = None) -> Assessment:
     """Judge every case of ``fv`` against every oracle.
 
     ``results[i]`` = (failure before judging: the call raised, timed out, the
     result could not be read...; or None, and the result). Raises
     :class:`~checks.core.verdicts.HarnessError` when a comparison itself fails.
+    ``fast`` (default :data:`FAST`): the bulk test first; False judges every
+    case with verdict_of (the same assessment, slower).
     """
     a = Assessment(Verdict.PASSED)
     failed: set[int] = set()
     multi = len(fv.outputs) > 1 and fv.compare is None
     wrong: set[str] = set()
     measured_any = False
+    bulk = FAST if fast is None else fast
     for oracle in fv.oracles:
-        for i, exp in zip(oracle.cases, oracle.expected):
+        pairs = list(zip(oracle.cases, oracle.expected))
+        for i, _ in pairs:
+            a.results.setdefault(i, results[i][1])
+        passing = _certainly_passing(fv, oracle, results) if bulk else None
+        if passing is not None:
+            pairs = [pe for pe, ok in zip(pairs, passing) if not ok]
+        for i, exp in pairs:
             pre, actual = results[i]
-            a.results.setdefault(i, actual)
             failure = pre if pre is not None else verdict_of(fv, oracle, fv.cases[i], actual, exp)
             if failure is None:
                 continue
