@@ -31,17 +31,20 @@ def leaves(x: Any):
         yield x
 
 
+_ATOMIC = frozenset((type(None), bool, int, float, str))
+
+
 def _copy(x: Any) -> Any:
     """A deep copy of the plain data of a case or an answer (arrays, containers, scalars); others by deepcopy."""
     t = type(x)
     if t is np.ndarray:
         return x.copy()
-    if x is None or t in (bool, int, float, str) or isinstance(x, np.generic):
+    if t in _ATOMIC or isinstance(x, np.generic):
         return x
     if t is tuple:
-        return tuple([_copy(v) for v in x])
+        return tuple([v.copy() if type(v) is np.ndarray else _copy(v) for v in x])
     if t is list:
-        return [_copy(v) for v in x]
+        return [v.copy() if type(v) is np.ndarray else _copy(v) for v in x]
     if t is dict:
         return {k: _copy(v) for k, v in x.items()}
     return copy.deepcopy(x)
