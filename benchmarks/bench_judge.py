@@ -6,9 +6,10 @@ Builds in process the worker's replies of two submissions on every formula of th
 that has one, the reference elsewhere: a submission failing many formulas). Each case is run from
 its blob, its result packed and parsed with :mod:`checks.core.wire` as the grader receives it.
 Then, in the same process, several rounds alternating the order, it times judging every formula
-(:func:`checks.grader.grade.judge_replies`: reading the replies and
-:func:`checks.core.assess.assess`) with ``assess.FAST`` off (one verdict_of per case, as before)
-and on, and checks that both give the same assessment of every formula.
+with ``assess.FAST`` off (one verdict_of per case, as before) and on: :func:`checks.core.assess.assess`
+alone (the replies read beforehand), and :func:`checks.grader.grade.judge_replies` (reading the
+replies, then assess); first it checks that both give the same assessment of every formula.
+The diagnosis of a failed formula (checks.diagnose) is not timed.
 
     python benchmarks/bench_judge.py [--rounds 7]
 
@@ -30,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from checks import mistakes  # noqa: E402
 from checks.core import assess, wire  # noqa: E402
 from checks.grader import refsub  # noqa: E402
-from checks.grader.grade import Grader, judge_replies  # noqa: E402
+from checks.grader.grade import Grader, _worker_failure, judge_replies  # noqa: E402
 from checks.worker.common import loads  # noqa: E402
 
 
@@ -71,11 +72,25 @@ def judge_all(subs) -> None:
         judge_replies(p.formula, reps)
 
 
-def timed(subs, fast: bool) -> float:
+def assess_all(results) -> None:
+    for fv, res in results:
+        assess.assess(fv, res)
+
+
+def read_all(subs) -> list:
+    """The replies read as judge_replies reads them: per formula (fv, {case: (failure, result)})."""
+    out = []
+    for p, reps in subs:
+        fv = p.formula
+        out.append((fv, {i: _worker_failure(fv.fn_name, reps[i]) for i in range(len(fv.cases))}))
+    return out
+
+
+def timed(fn, arg, fast: bool) -> float:
     assess.FAST = fast
     try:
         t = time.process_time()
-        judge_all(subs)
+        fn(arg)
         return time.process_time() - t
     finally:
         assess.FAST = True
@@ -112,16 +127,17 @@ def main() -> None:
         print(f"{name}: {failed} formulas failed; identical assessments with and without the bulk test")
 
     print(f"\nCPU seconds to judge every formula of one submission ({args.rounds} rounds, order alternating)\n")
-    print("| submission | per case (before) min / median | bulk test min / median | ratio (min) |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| submission | what is timed | per case (before) min / median | bulk test min / median | ratio (min) |")
+    print("| --- | --- | ---: | ---: | ---: |")
     for name, s in subs.items():
-        t = {False: [], True: []}
-        for r in range(args.rounds):
-            for fast in ((False, True) if r % 2 == 0 else (True, False)):
-                t[fast].append(timed(s, fast))
-        old, new = t[False], t[True]
-        print(f"| {name} | {min(old):.3f} / {statistics.median(old):.3f} | {min(new):.3f} / "
-              f"{statistics.median(new):.3f} | {min(new) / min(old):.2f} |")
+        for what, fn, arg in (("assess", assess_all, read_all(s)), ("judge_replies", judge_all, s)):
+            t = {False: [], True: []}
+            for r in range(args.rounds):
+                for fast in ((False, True) if r % 2 == 0 else (True, False)):
+                    t[fast].append(timed(fn, arg, fast))
+            old, new = t[False], t[True]
+            print(f"| {name} | {what} | {min(old):.3f} / {statistics.median(old):.3f} | {min(new):.3f} / "
+                  f"{statistics.median(new):.3f} | {min(new) / min(old):.2f} |")
 
 
 if __name__ == "__main__":

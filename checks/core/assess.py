@@ -252,6 +252,8 @@ class _Plan:
 
 def _build_plan(fv, oracle, tol) -> _Plan | None:
     n_out = len(fv.outputs)
+    if len(oracle.cases) != len(oracle.expected):
+        return None
     specs, leaves, counts = [], [], []
     try:
         for e in oracle.expected:

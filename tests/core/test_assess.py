@@ -426,3 +426,31 @@ def test_a_replaced_answer_or_tolerance_is_seen():
     assert _run(fv, [e.copy(), e + 10.0]).verdict is Verdict.PASSED
     fv.oracles[0].tol = Tol(rtol=0.0, atol=20.0)
     assert _run(fv, [e.copy(), e.copy()]).verdict is Verdict.PASSED
+
+
+def test_custom_comparisons_and_properties_still_get_copies():
+    e = np.array([1.0, 2.0])
+    seen = []
+
+    def compare(case, actual, expected, tol, fn):     # a judge that scribbles on what it gets
+        seen.append("compare")
+        case.args[0][:] = -1.0
+        expected[:] = 99.0
+        if not np.array_equal(actual, [1.0, 2.0]):
+            raise CheckFailure(Verdict.MISMATCH, f"{fn}: not [1, 2]")
+
+    def prop(case, result):
+        seen.append("property")
+        case.args[0][:] = -2.0
+
+    fv = _fv([e, e])
+    fv.compare = compare
+    fv.oracles.append(vecfile.OracleVectors("property:p", "property", None, fn=prop, cases=[0, 1],
+                                            expected=[e, e]))
+    inputs = [c.args[0].copy() for c in fv.cases]
+    for fast in (True, False):
+        a = assess.assess(fv, {0: (None, e.copy()), 1: (None, e + 1.0)}, fast=fast)
+        assert a.failing == [1] and a.verdict is Verdict.MISMATCH
+    assert seen.count("compare") == 4 and seen.count("property") == 4
+    assert all(np.array_equal(c.args[0], x) for c, x in zip(fv.cases, inputs))
+    assert all(np.array_equal(x, [1.0, 2.0]) for o in fv.oracles for x in o.expected)
