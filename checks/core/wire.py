@@ -62,6 +62,7 @@ MAX_INT_DIGITS = 1_000
 MAX_ELEMENTS = 20_000_000      # array elements in one message
 MAX_ITEMS = 1_000_000          # list/tuple/dict items in one message
 _DTYPE_RE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
+_DT: dict = {}  # dtype str -> dtype, a few of the strings _dtype accepted (decoding)
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.]")
 MAGIC = b"FCW\x02"
 MAX_PARTS = 4
@@ -209,13 +210,18 @@ _ESC = json.encoder.encode_basestring_ascii  # a str as _JSON writes it
 _INF = float("inf")
 
 
-def _jfloat(v: float) -> str:
-    """A float as _JSON writes it."""
-    if v != v:
-        return "NaN"
-    if v == _INF:
-        return "Infinity"
-    return "-Infinity" if v == -_INF else float.__repr__(v)
+def _jleaf(x):
+    """The JSON text of None, a bool, int, float or str (exactly these types) as _JSON writes it; else None."""
+    t = type(x)
+    if t is str:
+        return _ESC(x)
+    if t is int:
+        return int.__repr__(x)
+    if t is float:
+        return ("NaN" if x != x else "Infinity" if x == _INF else "-Infinity" if x == -_INF else float.__repr__(x))
+    if x is None or t is bool:
+        return "null" if x is None else "true" if x else "false"
+    return None
 
 
 def dumps(obj) -> bytes:
@@ -223,18 +229,8 @@ def dumps(obj) -> bytes:
     if type(obj) is dict:
         out = []
         for k, x in obj.items():
-            t = type(x)
-            if type(k) is not str:
-                break
-            if t is str:
-                s = _ESC(x)
-            elif t is int:
-                s = int.__repr__(x)
-            elif t is float:
-                s = _jfloat(x)
-            elif x is None or t is bool:
-                s = "null" if x is None else "true" if x else "false"
-            else:
+            s = _jleaf(x) if type(k) is str else None
+            if s is None:
                 break
             out.append(_ESC(k) + ":" + s)
         else:
@@ -246,7 +242,8 @@ def dumps(obj) -> bytes:
 # decode (grader side): strict
 # --------------------------------------------------------------------------
 
-def _dtype(s) -> np.dtype:
+def _dtype(s, keep: bool = False) -> np.dtype:
+    """The dtype named ``s`` if it may travel, else WireError; ``keep``: remembered in _DT (a few)."""
     if not isinstance(s, str) or not _DTYPE_RE.match(s):
         raise WireError(f"bad dtype {str(s)[:40]!r}")
     try:
@@ -255,6 +252,8 @@ def _dtype(s) -> np.dtype:
         raise WireError(f"bad dtype {s!r}") from e
     if d.kind not in "biufc" or d.itemsize > 32:
         raise WireError(f"dtype {s!r} not allowed")
+    if keep and len(_DT) < 64:
+        _DT[s] = d
     return d
 
 
@@ -386,7 +385,6 @@ def loads(data: bytes):
 # --------------------------------------------------------------------------
 
 _LE: dict = {}       # dtype -> (little-endian str or "" when it does not travel, astype needed, nd text, sc text)
-_DT: dict = {}       # dtype str -> dtype, for the strings _dtype accepted: decoding
 
 
 def _le(d: np.dtype) -> tuple:
@@ -429,12 +427,9 @@ def _penc(v, depth: int, put, left: list, cap: int) -> str:
             raise _big(cap)
         s = ",".join([_penc(x, depth + 1, put, left, cap) for x in v])
         return "[" + s + "]" if t is list else '{"$":"tuple","v":[' + s + "]}"
-    if t is float:
+    if t is float or t is bool or v is None or (t is int and -(2**63) < v < 2**63):
         left[0] -= 24
-        s = _jfloat(v)
-    elif t is bool or v is None or (t is int and -(2**63) < v < 2**63):
-        left[0] -= 24
-        s = int.__repr__(v) if t is int else "true" if v is True else "false" if v is False else "null"
+        s = _jleaf(v)
     elif t is str:
         left[0] -= len(v) + 2
         s = _ESC(v[:MAX_STR])
@@ -505,12 +500,8 @@ class _Unpacker:
         if t is dict:
             kind = v.get("$")
             if kind == "nd" and len(v) == 3 and "d" in v and "s" in v:
-                ds = v["d"]
-                d = _DT.get(ds) if type(ds) is str else None
-                if d is None:
-                    d = _dtype(ds)
-                    if len(_DT) < 64:
-                        _DT[ds] = d
+                d = _DT.get(v["d"]) if type(v["d"]) is str else None
+                d = _dtype(v["d"], True) if d is None else d
                 shape = v["s"]
                 if type(shape) is not list or len(shape) > 32:
                     raise WireError("bad array shape")
@@ -541,7 +532,8 @@ class _Unpacker:
                     out[kv[0]] = self.dec(kv[1], depth + 1)
                 return out
             if kind == "sc" and len(v) == 2 and "d" in v:
-                return self.take(1, _dtype(v["d"]))[0]
+                d = _DT.get(v["d"]) if type(v["d"]) is str else None
+                return self.take(1, _dtype(v["d"], True) if d is None else d)[0]
             if kind in ("int", "obj"):
                 return decode(v)  # no bytes: as in the JSON form
             raise WireError("unrecognised value in the message")

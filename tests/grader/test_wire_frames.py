@@ -180,3 +180,79 @@ def test_grad_fn_arguments_are_echoed_without_importing_the_project(tmp_path):
         assert res.status == "ok" and res.score == res.max_score, (res.status, res.message)
         t = {x.id: x for x in g.grade_file(str(bad)).tests}["optim.nag_step"]
         assert t.verdict == "modified its arguments" and "argument #3 in place" in t.feedback, t.feedback
+
+
+# -- the fast encoders and parser: the bytes and the refusals of the general ones --------------------------------
+
+class _F(float):
+    pass
+
+
+class _S(str):
+    pass
+
+
+MORE = VALUES + [
+    -0.0, float("-inf"), 1e-310, 2**63 - 1, -(2**63) + 1, 2**63, _F(0.1), _S("sub"), "é\ud800\x00\"\\\n" * 3,
+    "x" * (wire.MAX_STR + 5), np.array([1.5, np.nan, -np.inf], dtype=">f8"), np.zeros((2, 3), dtype="<c8")[:, ::2],
+    np.arange(4.0).view(np.matrix), np.float16(1.5), np.str_("s"), np.datetime64(1, "s"), np.array([1], dtype="M8[s]"),
+    np.zeros(2, dtype=[("a", "<i4")]), {_S("k"): 1, "é": [None, False], np.str_("n"): np.arange(2)}, [(), [], {}],
+    {"W": np.ones((2, 3)), "b": np.zeros(3)}, (np.ones(3), np.ones(3), np.ones((2, 2))), ([1, 2, 3], 0.5), object(),
+]
+
+
+def _reference_pack(value) -> bytes:
+    """The binary form by its definition: the JSON form's tree (``encode`` with ``data``) as ``_JSON`` writes it."""
+    data: list = []
+    tree = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode(wire.encode(value, data=data)).encode()
+    return _u32(len(tree)) + tree + b"".join(data)
+
+
+@pytest.mark.parametrize("value", MORE, ids=lambda v: type(v).__name__)
+def test_pack_writes_the_bytes_of_the_json_forms_tree(value):
+    assert wire.pack(value) == _reference_pack(value)
+
+
+def test_pack_refuses_what_it_refused():
+    """Its own caps, not the JSON form's (a bool or None counts 24 bytes, as before): the same refusals."""
+    for value, cap, what in [({1: 2}, 1 << 20, "key"), ([None] * 10, 100, "too large"), ("x" * 200, 150, "too large"),
+                             ({"k" * 100: 1}, 120, "too large"), (np.float64(1), 47, "too large"), (10**1200, 1 << 20, "integer"),
+                             (np.zeros(3), 87, "too large"), ([np.zeros(0)] * 3, 3 * 64 + 4, "too large")]:
+        with pytest.raises(wire.WireError, match=what):
+            wire.pack(value, cap)
+    assert wire.pack(np.float64(1), 48) and wire.pack(np.zeros(3), 88) and wire.pack([None] * 10, 252)
+    assert wire.pack([np.zeros(0)] * 3, 3 * 64 + 5)
+
+
+@pytest.mark.parametrize("header", [
+    {}, {"k": "ok", "i": 0, "viol": None}, {"op": "fatal", "error": "é\ud800\n\"q\""}, {"x": 1.5, "n": float("nan"), "t": True},
+    {"i": -(10**30), "f": float("-inf"), "b": False}, {1: "int key"}, {_S("k"): 1}, {"v": _S("s")}, {"v": [1, {"a": 2}]},
+    {"v": _F(2.5)}, {None: 1, True: 2, 2.5: 3}, [1, 2], "str", 3, None,
+])
+def test_dumps_writes_what_the_json_encoder_writes(header):
+    assert wire.dumps(header) == json.dumps(header, separators=(",", ":"), allow_nan=True).encode()
+    assert wire.parse(wire.message(header))[0] == json.loads(json.dumps(header)) if type(header) is dict else True
+
+
+def test_dumps_refuses_what_the_json_encoder_refuses():
+    for bad in ({"v": b"x"}, {"v": object()}, {(1, 2): 1}, {"v": np.int64(1)}):
+        with pytest.raises(TypeError):
+            wire.dumps(bad)
+        with pytest.raises(TypeError):
+            json.dumps(bad)
+
+
+@pytest.mark.parametrize("text", [
+    b"{}", b'{"k":"ok","i":3}', b" {}", b"{} ", b"\t[1]\n", "\ufeff{}".encode(), b"[" * 300 + b"]" * 300, b"[" * 200 + b"]" * 200,
+    b"[1,]", b"NaN", b"-Infinity", b"1e999", b"01", b"-", b'"\\ud800"', b'{"a":1,"a":2}', b"", b"[1] [2]", b"9" * 5000,
+    b"\x00", b"\xff", b'{"a":nan}', b"[1.]", b"[.5]", b'"\x01"', b"[1e5,2E-3,-0,-0.0]", b"{\"a\" : [ 1 ]}", b"[" * 2000,
+])
+def test_loads_takes_and_refuses_what_json_loads_does(text):
+    """loads runs json's scanner itself on shallow text: the same values, the same refusals (as WireError)."""
+    try:
+        want = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        with pytest.raises(wire.WireError, match="not valid JSON"):
+            wire.loads(text)
+    else:
+        assert repr(wire.loads(text)) == repr(want)
