@@ -244,10 +244,15 @@ _CAPS: Capabilities | None = None
 _CAPS_LOCK = threading.Lock()
 
 
-def _try_bwrap(bwrap: str) -> str:
-    """'' when a real sandbox starts here (the worker's own file system, no network), else why not."""
+def _bwrap_probe(bwrap: str) -> list[str]:
+    """The command line of the bwrap probe: a real sandbox (the worker's own file system, no network) importing numpy."""
     argv = bwrap_argv(bwrap, ("numpy",), 8, os.geteuid() == 0)
     argv[-1] = "import sys; sys.path[:0] = ['/fc/lib', '/fc/site']; import numpy, checks.worker.serve; print('ok')"
+    return argv
+
+
+def _bwrap_why(argv: list[str]) -> str:
+    """'' when the probe ``argv`` (:func:`_bwrap_probe`) ran and printed ok, else why not."""
     try:
         r = subprocess.run(argv, capture_output=True, timeout=30, env=worker_env(), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -258,7 +263,15 @@ def _try_bwrap(bwrap: str) -> str:
     return ""
 
 
+def _try_bwrap(bwrap: str) -> str:
+    """'' when a real sandbox starts here (the worker's own file system, no network), else why not."""
+    return _bwrap_why(_bwrap_probe(bwrap))
+
+
 def detect(refresh: bool = False) -> Capabilities:
+    """What this machine allows, probed once per process (``refresh``: again). The probes are independent
+    subprocesses: bwrap's waits in a thread while seccomp's runs here, with the results, reasons and
+    exceptions of one after the other (bwrap's first); nothing is cached on disk."""
     global _CAPS
     with _CAPS_LOCK:
         if _CAPS is not None and not refresh:
@@ -267,11 +280,31 @@ def detect(refresh: bool = False) -> Capabilities:
         from checks.worker import filter as scfilter
 
         bwrap = shutil.which("bwrap")
-        why = "bubblewrap (bwrap) is not installed" if bwrap is None else _try_bwrap(bwrap)
-        sc_why = scfilter.available() or ""
-        if not sc_why:
-            sc_why = _try_seccomp()
-        cg, cg_why = cgroups.available()
+        bw: list = [("bubblewrap (bwrap) is not installed", None)]  # (why, the exception the probe raised)
+        probe = None
+        if bwrap is not None:
+            argv = _bwrap_probe(bwrap)
+            bw[0] = ("", RuntimeError("the bwrap probe did not end"))
+
+            def run() -> None:
+                try:
+                    bw[0] = (_bwrap_why(argv), None)
+                except BaseException as e:  # raised below, as when the probes ran one after the other
+                    bw[0] = ("", e)
+
+            probe = threading.Thread(target=run, name="formulacheck-probe-bwrap", daemon=True)
+            probe.start()
+        err = None
+        try:
+            sc_why = scfilter.available() or _try_seccomp()
+            cg, cg_why = cgroups.available()
+        except Exception as e:
+            err = e
+        if probe is not None:
+            probe.join()
+        why, bw_err = bw[0]
+        if bw_err is not None or err is not None:
+            raise bw_err if bw_err is not None else err
         _CAPS = Capabilities(bwrap if not why else None, why, sc_why, os.geteuid() == 0, cg, cg_why)
         return _CAPS
 
