@@ -281,14 +281,12 @@ def _build_plan(fv, oracle, tol) -> _Plan | None:
                  ends, E, B)
 
 
-#: id(oracle) -> (weak reference to it, key, plan or None): one plan per oracle object for every submission
+#: id(oracle) -> (weak reference to it, key, plan or None): one plan per oracle object for every submission.
+#: No weakref callback (nor WeakKeyDictionary, nor finalize): a callback is Python code run by the garbage
+#: collector, possibly inside CPython 3.11's ast.parse, where switching threads lets another thread's parse
+#: (np.load's literal_eval in the grader's vectors-reading thread) break it ("AST constructor recursion
+#: depth mismatch"). The plans of dead oracles are dropped when a new plan is stored.
 _PLANS: dict[int, tuple] = {}
-
-
-def _forget(k: int, ref) -> None:
-    entry = _PLANS.get(k)
-    if entry is not None and entry[0] is ref:
-        _PLANS.pop(k, None)
 
 
 def _plan_of(fv, oracle) -> _Plan | None:
@@ -301,7 +299,9 @@ def _plan_of(fv, oracle) -> _Plan | None:
     if entry is not None and entry[0]() is oracle and entry[1] == key:
         return entry[2]
     plan = _build_plan(fv, oracle, tol)
-    _PLANS[k] = (weakref.ref(oracle, lambda r, k=k: _forget(k, r)), key, plan)
+    for dead in [d for d, e in list(_PLANS.items()) if e[0]() is None]:
+        _PLANS.pop(dead, None)
+    _PLANS[k] = (weakref.ref(oracle), key, plan)
     return plan
 
 

@@ -454,3 +454,19 @@ def test_custom_comparisons_and_properties_still_get_copies():
     assert seen.count("compare") == 4 and seen.count("property") == 4
     assert all(np.array_equal(c.args[0], x) for c, x in zip(fv.cases, inputs))
     assert all(np.array_equal(x, [1.0, 2.0]) for o in fv.oracles for x in o.expected)
+
+
+def test_the_plans_of_dead_oracles_are_dropped():
+    import gc
+
+    e = np.array([1.0, 2.0])
+    fv = _fv([e])
+    _run(fv, [e.copy()])
+    dead = id(fv.oracles[0])
+    assert dead in assess._PLANS
+    del fv
+    gc.collect()
+    other = _fv([e])
+    _run(other, [e.copy()])
+    assert id(other.oracles[0]) in assess._PLANS
+    assert all(entry[0]() is not None for entry in assess._PLANS.values())
