@@ -37,7 +37,7 @@ from checks.grader import cgroups, isolation
 from checks.grader.uids import UidError, remove_files_of, remove_ipc_of, reserve_uid
 from checks.grader.policy import Policy
 from checks.grader.rubric import Limits
-from checks.worker.frames import HDR
+from checks.worker.frames import HDR, FrameBuffer
 from checks.grader.zygote import SandboxError, Zygote  # noqa: F401  (Zygote re-exported)
 
 PROJECT_ROOT = isolation.PROJECT_ROOT
@@ -100,8 +100,7 @@ def resolve_drop(drop_privileges: bool | None) -> bool:
 class _Conn:
     def __init__(self, sock: socket.socket, max_frame: int):
         self.sock = sock
-        self.buf = bytearray()
-        self.pos = 0            # the unread part of buf starts here
+        self.frames = FrameBuffer()
         self.max_frame = max_frame
         self.received = 0       # payload bytes since the last reset (per formula)
         self.parts: list[bytes] = []  # the parts (packed values) of the last message
@@ -114,22 +113,14 @@ class _Conn:
         """The next message's header (its parts in ``self.parts``); WorkerGone on timeout / EOF / garbage /
         past ``budget`` bytes."""
         while True:
-            if len(self.buf) - self.pos >= 4:
-                (n,) = HDR.unpack_from(self.buf, self.pos)
+            n = self.frames.next_length()
+            if n is not None:
                 if n > self.max_frame:
                     raise WorkerGone("protocol", f"the worker sent a reply of {n} bytes (more than {self.max_frame})")
                 if budget is not None and self.received + n > budget:
                     raise WorkerGone("toolarge", f"the results add up to more than {budget >> 20} MB")
-                if len(self.buf) - self.pos >= 4 + n:
-                    start = self.pos + 4
-                    payload = bytes(self.buf[start:start + n])
-                    self.pos = start + n
-                    if self.pos == len(self.buf):
-                        self.buf.clear()
-                        self.pos = 0
-                    elif self.pos > 1 << 20:
-                        del self.buf[:self.pos]
-                        self.pos = 0
+                payload = self.frames.pop()
+                if payload is not None:
                     self.received += n
                     try:
                         obj, self.parts = wire.parse(payload)
@@ -148,7 +139,7 @@ class _Conn:
                 chunk = b""
             if not chunk:
                 raise WorkerGone("crash", "eof")
-            self.buf += chunk
+            self.frames.feed(chunk)
 
 
 @dataclass

@@ -48,7 +48,43 @@ def recv_frame(fd: int, cap: int = 1 << 30) -> bytes | None:
     return _recv_exact(fd, n)
 
 
-class FrameReader:
+class FrameBuffer:
+    """Bytes read from a peer, cut into frames (the reader checks each length before popping its frame)."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.pos = 0  # the unread part of buf starts here
+
+    def feed(self, b: bytes) -> None:
+        self.buf += b
+
+    def next_length(self) -> int | None:
+        """The length the next frame announces, once its 4 bytes are here."""
+        return HDR.unpack_from(self.buf, self.pos)[0] if len(self.buf) - self.pos >= 4 else None
+
+    def complete(self) -> bool:
+        """True when a whole frame is buffered."""
+        n = self.next_length()
+        return n is not None and len(self.buf) - self.pos - 4 >= n
+
+    def pop(self) -> bytes | None:
+        """The next frame's payload if it is all here, else None (the buffer is compacted as it goes)."""
+        if not self.complete():
+            return None
+        start = self.pos + 4
+        end = start + HDR.unpack_from(self.buf, self.pos)[0]
+        payload = bytes(self.buf[start:end])
+        self.pos = end
+        if end == len(self.buf):
+            self.buf.clear()
+            self.pos = 0
+        elif end > 1 << 20:
+            del self.buf[:end]
+            self.pos = 0
+        return payload
+
+
+class FrameReader(FrameBuffer):
     """Frames from ``fd``, read in large chunks (one read for every frame already written).
 
     A peer that writes many frames at once costs one read, not two per frame.
@@ -56,35 +92,20 @@ class FrameReader:
     """
 
     def __init__(self, fd: int):
+        super().__init__()
         self.fd = fd
-        self.buf = bytearray()
-        self.pos = 0
-
-    def complete(self) -> bool:
-        """True when a whole frame is buffered (the next :meth:`recv` returns without reading)."""
-        left = len(self.buf) - self.pos
-        return left >= 4 and left - 4 >= HDR.unpack_from(self.buf, self.pos)[0]
 
     def recv(self, cap: int = 1 << 30) -> bytes | None:
         """The next frame's payload; None at end of file; FrameError past ``cap`` bytes."""
         while True:
-            left = len(self.buf) - self.pos
-            if left >= 4:
-                (n,) = HDR.unpack_from(self.buf, self.pos)
+            n = self.next_length()
+            if n is not None:
                 if n > cap:
                     raise FrameError(f"a frame of {n} bytes (at most {cap} allowed)")
-                if left - 4 >= n:
-                    start = self.pos + 4
-                    payload = bytes(self.buf[start:start + n])
-                    self.pos = start + n
-                    if self.pos == len(self.buf):
-                        self.buf.clear()
-                        self.pos = 0
-                    elif self.pos > 1 << 20:
-                        del self.buf[:self.pos]
-                        self.pos = 0
+                payload = self.pop()
+                if payload is not None:
                     return payload
             b = _read(self.fd, 1 << 20)
             if not b:
                 return None
-            self.buf += b
+            self.feed(b)
