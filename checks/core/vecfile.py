@@ -45,6 +45,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,7 +292,8 @@ def write(path: str, manifest: dict, formulas: list[FormulaVectors]) -> str:
         for k, dt in enumerate(doc["pools"]):
             pool = np.concatenate(w.pools[k]) if w.pools[k] else np.zeros(0, dtype=np.dtype(dt))
             members.append((f"arrays/{f.id}/{k}.npy", _npy(pool.astype(np.dtype(dt), copy=False))))
-        m["formulas"][f.id] = {"examples": f.examples, "cases": len(f.cases), "oracles": [o.name for o in f.oracles]}
+        m["formulas"][f.id] = {"examples": f.examples, "cases": len(f.cases), "oracles": [o.name for o in f.oracles],
+                               "fn_name": f.fn_name}
     members.insert(0, ("manifest.json", json.dumps(m, sort_keys=True, indent=1, allow_nan=False).encode()))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
@@ -361,62 +363,98 @@ def _manifest(z: zipfile.ZipFile, path: str) -> dict:
     return m
 
 
+class Stream:
+    """A vectors file opened for reading its formulas one at a time, in the file's order.
+
+    The manifest, the SHA-256 and the formula ids (``ids``: those asked for, in the file's order) are
+    known at once; iterating decodes and yields each formula's :class:`FormulaVectors` (once). The
+    grader starts grading the first formula while the rest are decoded. ``fn_names`` maps every id
+    to its function name when the manifest has them (files built since formulacheck records them
+    there), else it is None. Anything malformed raises :class:`VectorsError`, at open or on the
+    formula that is.
+    """
+
+    def __init__(self, path: str, ids: list[str] | None = None):
+        data = _read_bytes(path)
+        self.path = path
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self._z = _open_zip(data, path)
+        self.manifest = m = _manifest(self._z, path)
+        order = m.get("order")
+        entries = m.get("formulas")
+        if not isinstance(order, list) or not isinstance(entries, dict) or set(order) != set(entries):
+            raise VectorsError(f"{path!r}: malformed manifest (order and formulas disagree)")
+        self.ids = [fid for fid in order if ids is None or fid in ids]
+        names = {fid: entries[fid].get("fn_name") if isinstance(entries[fid], dict) else None for fid in self.ids}
+        self.fn_names = names if all(isinstance(n, str) and n for n in names.values()) else None
+        self._used = False
+
+    def __iter__(self):
+        if self._used:
+            raise RuntimeError("a vectors Stream is read once")
+        self._used = True
+        try:
+            for fid in self.ids:
+                yield self._formula(fid)
+        finally:
+            self._z.close()
+
+    def _formula(self, fid: str) -> FormulaVectors:
+        path, z = self.path, self._z
+        try:
+            member = f"formulas/{fid}.json"
+            try:
+                raw = z.read(member)
+            except KeyError:
+                raise VectorsError(f"{path!r}: the manifest lists {fid} but the file has no {member}") from None
+            d = json.loads(raw)
+            r = _Reader(_Pools(z, path, fid, list(d.get("pools", []))))
+            fv = FormulaVectors(
+                id=d["id"], fn_name=d["fn_name"], outputs=tuple(d["outputs"]), tol=_tol(d["tol"]),
+                points=float(d["points"]), fresh_outputs=bool(d["fresh_outputs"]),
+                compare=r.dec(d["compare"]) if d["compare"] is not None else None, examples=int(d["examples"]),
+                cases=[Case(tuple(r.dec(c["args"])), r.dec(c["kwargs"])) for c in d["cases"]],
+                sizes=[(float(c["size"]), float(c["magnitude"])) for c in d["cases"]],
+            )
+            for o in d["oracles"]:
+                fv.oracles.append(OracleVectors(
+                    name=o["name"], kind=o["kind"], tol=_tol(o["tol"]),
+                    fn=r.dec(o["fn"]) if o["fn"] is not None else None,
+                    cases=[int(i) for i in o["cases"]], expected=[r.dec(e) for e in o["expected"]]))
+        except VectorsError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise VectorsError(f"{path!r}: malformed vectors file ({type(e).__name__}: {e}); rebuild it with "
+                               f"`formulacheck vectors build`") from None
+        if self.fn_names is not None and fv.fn_name != self.fn_names[fid]:
+            raise VectorsError(f"{path!r}: malformed vectors file (the manifest names the function of {fid} "
+                               f"{self.fn_names[fid]!r}, its formula file {fv.fn_name!r})")
+        return fv
+
+
+class _Pools(dict):
+    """A formula's flat array pools, each loaded on first use."""
+
+    def __init__(self, z: zipfile.ZipFile, path: str, fid: str, dtypes: list):
+        super().__init__()
+        self.z, self.path, self.fid, self.dtypes = z, path, fid, dtypes
+
+    def __missing__(self, k):
+        member = f"arrays/{self.fid}/{int(k)}.npy"
+        try:
+            a = np.load(io.BytesIO(self.z.read(member)), allow_pickle=False)
+        except (KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise VectorsError(f"{self.path!r}: {member} is missing or unreadable ({e})") from None
+        if a.ndim != 1 or a.dtype.str != self.dtypes[int(k)]:
+            raise VectorsError(f"{self.path!r}: {member} is not the flat {self.dtypes[int(k)]} pool it should be")
+        self[k] = a
+        return a
+
+
 def read(path: str, ids: list[str] | None = None) -> Vectors:
     """Read a vectors file (only the formulas ``ids`` if given)."""
-    data = _read_bytes(path)
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        with _open_zip(data, path) as z:
-            m = _manifest(z, path)
-            names = set(z.namelist())
-
-            class _Pools(dict):
-                def __init__(self, fid: str, dtypes: list):
-                    super().__init__()
-                    self.fid, self.dtypes = fid, dtypes
-
-                def __missing__(self, k):
-                    member = f"arrays/{self.fid}/{int(k)}.npy"
-                    try:
-                        a = np.load(io.BytesIO(z.read(member)), allow_pickle=False)
-                    except (KeyError, ValueError) as e:
-                        raise VectorsError(f"{path!r}: {member} is missing or unreadable ({e})") from None
-                    if a.ndim != 1 or a.dtype.str != self.dtypes[int(k)]:
-                        raise VectorsError(f"{path!r}: {member} is not the flat {self.dtypes[int(k)]} pool it should be")
-                    self[k] = a
-                    return a
-
-            out: dict[str, FormulaVectors] = {}
-            order = m.get("order")
-            if not isinstance(order, list) or set(order) != set(m.get("formulas", {})):
-                raise VectorsError(f"{path!r}: malformed manifest (order and formulas disagree)")
-            for fid in order:
-                if ids is not None and fid not in ids:
-                    continue
-                member = f"formulas/{fid}.json"
-                if member not in names:
-                    raise VectorsError(f"{path!r}: the manifest lists {fid} but the file has no {member}")
-                d = json.loads(z.read(member))
-                r = _Reader(_Pools(fid, list(d.get("pools", []))))
-                fv = FormulaVectors(
-                    id=d["id"], fn_name=d["fn_name"], outputs=tuple(d["outputs"]), tol=_tol(d["tol"]),
-                    points=float(d["points"]), fresh_outputs=bool(d["fresh_outputs"]),
-                    compare=r.dec(d["compare"]) if d["compare"] is not None else None, examples=int(d["examples"]),
-                    cases=[Case(tuple(r.dec(c["args"])), r.dec(c["kwargs"])) for c in d["cases"]],
-                    sizes=[(float(c["size"]), float(c["magnitude"])) for c in d["cases"]],
-                )
-                for o in d["oracles"]:
-                    fv.oracles.append(OracleVectors(
-                        name=o["name"], kind=o["kind"], tol=_tol(o["tol"]),
-                        fn=r.dec(o["fn"]) if o["fn"] is not None else None,
-                        cases=[int(i) for i in o["cases"]], expected=[r.dec(e) for e in o["expected"]]))
-                out[fid] = fv
-    except VectorsError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile) as e:
-        raise VectorsError(f"{path!r}: malformed vectors file ({type(e).__name__}: {e}); rebuild it with "
-                           f"`formulacheck vectors build`") from None
-    return Vectors(m, out, sha, path)
+    s = Stream(path, ids)
+    return Vectors(s.manifest, {fv.id: fv for fv in s}, s.sha256, path)
 
 
 def size_of(case: Case) -> tuple[float, float]:
