@@ -5,7 +5,8 @@
 The results are the reference implementation's (``formulacheck grade --write-reference``,
 built in a temporary file) on every case of the public vectors, as the grader gets them.
 The old module is ``git show REV:checks/core/wire.py`` imported as a separate module
-(default REV: the last revision before the fast paths). For each of pack, unpack and
+(default REV: the last revision before the fast paths; a revision from the split of the JSON
+form into checks/core/wirejson.py on brings its own wirejson.py). For each of pack, unpack and
 the message chain of one result (runner message -> supervisor parse -> supervisor
 message -> grader parse -> unpack), the best and median of ``--rounds`` rounds over all the
 results, old and new interleaved; then it checks that both revisions give the same bytes
@@ -33,16 +34,39 @@ from checks.core import wire  # noqa: E402
 OLD_REV = "70777c1acad9767944d66134f1db9c19cb643c68"  # wire: one _str_items... (before the fast paths)
 
 
-def old_wire(rev: str):
-    src = subprocess.run(["git", "-C", ROOT, "show", f"{rev}:checks/core/wire.py"], check=True,
-                         capture_output=True, text=True).stdout
-    d = tempfile.mkdtemp(prefix="bench_wire_")
-    path = os.path.join(d, "wire_old.py")
+def _load(rev: str, rel: str, name: str, d: str):
+    """``git show REV:rel`` imported as the module ``name`` (None when the revision has no such file)."""
+    r = subprocess.run(["git", "-C", ROOT, "show", f"{rev}:{rel}"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    path = os.path.join(d, name + ".py")
     with open(path, "w") as f:
-        f.write(src)
-    spec = importlib.util.spec_from_file_location("wire_old", path)
+        f.write(r.stdout)
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def old_wire(rev: str):
+    """checks/core/wire.py at ``rev``; from the split on, with ITS checks/core/wirejson.py (the JSON half it
+    imports stands in for the current one while the old wire.py is imported)."""
+    d = tempfile.mkdtemp(prefix="bench_wire_")
+    half = _load(rev, "checks/core/wirejson.py", "wirejson_old", d)
+    if half is None:
+        mod = _load(rev, "checks/core/wire.py", "wire_old", d)
+    else:
+        saved = sys.modules.get("checks.core.wirejson")
+        sys.modules["checks.core.wirejson"] = half
+        try:
+            mod = _load(rev, "checks/core/wire.py", "wire_old", d)
+        finally:
+            if saved is None:
+                del sys.modules["checks.core.wirejson"]
+            else:
+                sys.modules["checks.core.wirejson"] = saved
+    if mod is None:
+        raise SystemExit(f"no checks/core/wire.py at {rev}")
     return mod
 
 

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 LEVELS = ("none", "seccomp", "uid", "seccomp+uid", "namespaces", "namespaces+seccomp")
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKER_FILES = ("checks/__init__.py", "checks/core/__init__.py", "checks/core/case.py", "checks/core/wire.py", "checks/core/gradfns.py",
+WORKER_FILES = ("checks/__init__.py", "checks/core/__init__.py", "checks/core/case.py", "checks/core/wire.py",
+                "checks/core/wirejson.py", "checks/core/gradfns.py",
                 "checks/worker/__init__.py", "checks/worker/frames.py", "checks/worker/filter.py",
                 "checks/worker/guard.py", "checks/worker/common.py", "checks/worker/runner.py",
                 "checks/worker/serve.py")
