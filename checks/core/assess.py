@@ -22,7 +22,7 @@ Relative error of one output here: max over elements of |got - expected| /
 was expected counts as infinite). numpy only.
 
 The common case is a right result, so a value oracle with the default
-comparison is first judged in bulk (:func:`_certainly_passing`): every case's
+comparison is first judged in bulk (:func:`_bulk_verdicts`): every case's
 result is checked against its answer's types and shapes, and all float
 leaves of all cases are compared in one numpy expression, with the very
 elementwise test of :func:`~checks.core.compare.assert_array_close`'s
@@ -33,11 +33,16 @@ test does not handle, an element outside the common test, any exception)
 is judged by ``verdict_of`` as before, in the same order: the assessment is
 the same. The per-oracle data (answers' templates, the concatenated answers
 and their bounds atol + rtol|e|) is computed once per oracle object and
-reused by every submission judged against it.
+reused by every submission judged against it. Custom comparisons and
+property oracles of :mod:`checks.judges` that declare a prepared form (the
+part that depends on the case alone, computed once per oracle) are judged
+the same way: in bulk where they give elementwise bounds, else by their
+check alone (see "prepared form" below); the rest by ``verdict_of``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import weakref
@@ -47,8 +52,9 @@ from typing import Any
 import numpy as np
 
 from checks.core import feedback
+from checks.core.case import Case
 from checks.core.compare import assert_close
-from checks.core.judge import conform_outputs, verdict_of
+from checks.core.judge import _copy, check_finite, conform_outputs, verdict_of
 from checks.core.verdicts import CheckFailure, Verdict
 
 #: a relative error above this is a bug no tolerance discussion can explain
@@ -242,43 +248,146 @@ def _walk(x: Any, s: tuple, out: list) -> bool:
 @dataclass
 class _Plan:
     cases: tuple[int, ...]
-    specs: list[tuple]           # per case: its answer's compiled template (multi-output: one per output)
+    specs: list                  # per case: its answer's compiled template (multi-output: one per output), or None
     answers: tuple               # keeps the answers (their ids are the cache key) alive
     starts: np.ndarray           # per case: its first element in E
     ends: np.ndarray             # per case: one past its last element in E
     E: np.ndarray                # every float leaf of every answer, flattened, concatenated (float64)
-    B: np.ndarray                # atol + rtol * |E|: the allowed difference
+    B: np.ndarray                # the allowed difference: an element passes where |A - E| <= B ...
+    L: np.ndarray | None = None  # ... or L <= A <= H (a judge's interval, e.g. a subgradient's)
+    H: np.ndarray | None = None
+    states: list | None = None   # hooked judges: per case its prepared state (_NONE: prep failed)
+    check: Any = None            # hooked judges: check(state, conformed result)
+    keep: tuple = ()             # keeps the cases and the judge (ids in the cache key) alive
+
+
+def _compile(e, n_out: int):
+    """(spec, float leaves) of one answer; _Unsupported where the bulk test cannot walk it."""
+    if n_out == 1:
+        s = _spec(e)
+        out: list = []
+        _answer_leaves(e, s, out)
+        return s, out
+    if type(e) not in (tuple, list) or len(e) != n_out:
+        raise _Unsupported
+    s = tuple(_spec(v) for v in e)
+    out = []
+    for v, sub in zip(e, s):
+        _answer_leaves(v, sub, out)
+    return s, out
+
+
+def _assemble(cases, specs, answers, leaves_per_case, bounds_per_case, **extra) -> _Plan:
+    counts = [sum(int(x.size) for x in ls) for ls in leaves_per_case]
+    ends = np.cumsum(np.asarray(counts, dtype=np.int64)) if counts else np.zeros(0, dtype=np.int64)
+    flat = [x for ls in leaves_per_case for x in ls]
+    E = np.concatenate(flat, axis=None) if flat else np.zeros(0)
+
+    def cat(k):
+        parts = [b[k] for bs in bounds_per_case for b in bs]
+        return np.concatenate(parts, axis=None) if parts else np.zeros(0)
+
+    has_interval = any(b[1] is not None for bs in bounds_per_case for b in bs)
+    B, L, H = cat(0), cat(1) if has_interval else None, cat(2) if has_interval else None
+    return _Plan(tuple(cases), specs, tuple(answers), ends - np.asarray(counts, dtype=np.int64), ends, E, B,
+                 L, H, **extra)
 
 
 def _build_plan(fv, oracle, tol) -> _Plan | None:
     n_out = len(fv.outputs)
     if len(oracle.cases) != len(oracle.expected):
         return None
-    specs, leaves, counts = [], [], []
+    specs, leaves, bounds = [], [], []
     try:
         for e in oracle.expected:
-            if n_out == 1:
-                s = _spec(e)
-            else:
-                if type(e) not in (tuple, list) or len(e) != n_out:
-                    return None
-                s = tuple(_spec(v) for v in e)
-            n0 = len(leaves)
-            if n_out == 1:
-                _answer_leaves(e, s, leaves)
-            else:
-                for v, sub in zip(e, s):
-                    _answer_leaves(v, sub, leaves)
+            s, ls = _compile(e, n_out)
             specs.append(s)
-            counts.append(sum(int(x.size) for x in leaves[n0:]))
+            leaves.append(ls)
+            with np.errstate(all="ignore"):   # the very expression of assert_array_close, elementwise
+                bounds.append([(tol.atol + tol.rtol * np.abs(x), None, None) for x in ls])
     except (_Unsupported, RecursionError):
         return None
-    ends = np.cumsum(np.asarray(counts, dtype=np.int64)) if counts else np.zeros(0, dtype=np.int64)
-    E = np.concatenate(leaves, axis=None) if leaves else np.zeros(0)
-    with np.errstate(all="ignore"):
-        B = tol.atol + tol.rtol * np.abs(E)   # the very expression of assert_array_close, elementwise
-    return _Plan(tuple(oracle.cases), specs, tuple(oracle.expected), ends - np.asarray(counts, dtype=np.int64),
-                 ends, E, B)
+    return _assemble(oracle.cases, specs, oracle.expected, leaves, bounds)
+
+
+# --------------------------------------------------------------------------
+# custom comparisons and property oracles that declare a prepared form
+# --------------------------------------------------------------------------
+#
+# A judge function g (a formula's compare, or a property oracle's fn; maybe a functools.partial
+# binding keywords ``kw``) may carry ``g.prep`` and ``g.check`` such that, by its definition,
+#     compare:  g(case, actual, expected, tol, fn, **kw) == check(prep(case, expected, tol, fn, **kw), actual)
+#     property: g(case, result, **kw)                    == check(prep(case, **kw), result)
+# (checks/judges/ defines them that way). The state prep returns depends on the case (and
+# answer) only, so it is computed once per oracle, from copies, its arrays made read-only; each
+# result then only costs the check. A comparison may also carry ``g.bounds(state)``: per float
+# leaf of the answer (assert_close's walk order), (B, L, H) arrays (L, H may be None) such that
+# a conformed result whose every element has |a - e| <= B or L <= a <= H certainly passes the
+# check: those cases are tested together in one numpy expression, like the default comparison.
+
+_NONE = object()
+
+
+def _hooks(f):
+    """(prep, check, bounds, keywords) of a judge function that declares a prepared form, else None."""
+    kw: dict = {}
+    g = f
+    if isinstance(f, functools.partial):
+        if f.args:
+            return None
+        g, kw = f.func, dict(f.keywords)
+    prep, check = getattr(g, "prep", None), getattr(g, "check", None)
+    if not (callable(prep) and callable(check)):
+        return None
+    return prep, check, getattr(g, "bounds", None), kw
+
+
+def _freeze(x, depth: int = 0) -> None:
+    """Make the arrays of a prepared state read-only (a check cannot change what later results see)."""
+    if isinstance(x, np.ndarray):
+        x.setflags(write=False)
+        return
+    parts = x if isinstance(x, (tuple, list)) else x.values() if isinstance(x, dict) else \
+        vars(x).values() if hasattr(x, "__dict__") and not callable(x) else ()
+    for v in parts if depth < 8 else ():
+        _freeze(v, depth + 1)
+
+
+def _build_hooked(fv, oracle, tol, hooks) -> _Plan | None:
+    prep, check, bounds, kw = hooks
+    if len(oracle.cases) != len(oracle.expected):
+        return None
+    value = oracle.kind == "value"
+    n_out = len(fv.outputs)
+    states, specs, leaves, bnds = [], [], [], []
+    for i, e in zip(oracle.cases, oracle.expected):
+        try:
+            case = Case(_copy(fv.cases[i].args), _copy(fv.cases[i].kwargs))
+            st = prep(case, _copy(e), tol, fv.fn_name, **kw) if value else prep(case, **kw)
+            _freeze(st)
+        except Exception:   # judged by verdict_of (which reports it as before)
+            st = _NONE
+        states.append(st)
+        s, ls, bs = None, [], []
+        if value and bounds is not None and st is not _NONE:
+            try:
+                s, ls = _compile(e, n_out)
+                got = bounds(st)
+                if got is None or len(got) != len(ls):
+                    raise _Unsupported
+                for x, (b, lo, hi) in zip(ls, got):   # no interval (None): the difference alone decides
+                    bs.append(tuple(np.broadcast_to(np.asarray(v, dtype=np.float64), x.shape)
+                                    for v in (b, np.inf if lo is None else lo, -np.inf if lo is None else hi)))
+            except Exception:
+                s, ls, bs = None, [], []
+        specs.append(s)
+        leaves.append(ls)
+        bnds.append(bs)
+    if not any(np.any(lo <= hi) for bs in bnds for (_, lo, hi) in bs):   # no interval anywhere
+        bnds = [[(b, None, None) for b, _, _ in bs] for bs in bnds]
+    f = fv.compare if value else oracle.fn
+    return _assemble(oracle.cases, specs, oracle.expected, leaves, bnds, states=states, check=check,
+                     keep=(f, tuple(fv.cases[i] for i in oracle.cases)))
 
 
 #: id(oracle) -> (weak reference to it, key, plan or None): one plan per oracle object for every submission.
@@ -289,40 +398,45 @@ def _build_plan(fv, oracle, tol) -> _Plan | None:
 _PLANS: dict[int, tuple] = {}
 
 
-def _plan_of(fv, oracle) -> _Plan | None:
-    """The oracle's bulk-test data, cached while the oracle lives (recomputed if its answers or tolerance
-    change). Two threads may both compute it: the same plan, one of them kept."""
+def _plan_of(fv, oracle, hooks=None) -> _Plan | None:
+    """The oracle's bulk-test data, cached while the oracle lives (recomputed if its answers, tolerance,
+    cases or judge change). Two threads may both compute it: the same plan, one of them kept."""
     tol = oracle.tol or fv.tol
     key = (len(fv.outputs), tol, tuple(oracle.cases), tuple(map(id, oracle.expected)))
+    if hooks is not None:
+        f = fv.compare if oracle.kind == "value" else oracle.fn
+        key += (oracle.kind, id(f), fv.fn_name, tuple(id(fv.cases[i]) for i in oracle.cases))
     k = id(oracle)
     entry = _PLANS.get(k)
     if entry is not None and entry[0]() is oracle and entry[1] == key:
         return entry[2]
-    plan = _build_plan(fv, oracle, tol)
+    plan = _build_plan(fv, oracle, tol) if hooks is None else _build_hooked(fv, oracle, tol, hooks)
     for dead in [d for d, e in list(_PLANS.items()) if e[0]() is None]:
         _PLANS.pop(dead, None)
     _PLANS[k] = (weakref.ref(oracle), key, plan)
     return plan
 
 
-def _certainly_passing(fv, oracle, results: dict) -> list[bool] | None:
-    """Per case of a value oracle with the default comparison: True where verdict_of certainly returns None.
-
-    None: no bulk test for this oracle (every case is judged by verdict_of)."""
+def _bulk_verdicts(fv, oracle, results: dict) -> list | None:
+    """Per case of the oracle: True where verdict_of certainly returns None, the CheckFailure it certainly
+    returns, or None (judged by verdict_of). None: no bulk test for this oracle."""
+    hooks = None
     if oracle.kind != "value" or fv.compare is not None:
-        return None
-    plan = _plan_of(fv, oracle)
+        hooks = _hooks(fv.compare if oracle.kind == "value" else oracle.fn)
+        if hooks is None:
+            return None
+    plan = _plan_of(fv, oracle, hooks)
     if plan is None:
         return None
     multi = len(fv.outputs) > 1
-    ok: list[bool] = []
+    ok: list = []
     parts: list = []
     for p, i in enumerate(plan.cases):
         pre, x = results[i]
         n0 = len(parts)
         good = False
-        if pre is None:
-            s = plan.specs[p]
+        s = plan.specs[p]
+        if pre is None and s is not None:
             try:
                 if not multi:
                     good = _walk(x, s, parts)
@@ -333,6 +447,7 @@ def _certainly_passing(fv, oracle, results: dict) -> list[bool] | None:
         if not good:
             del parts[n0:]
             parts.append(plan.E[plan.starts[p]:plan.ends[p]])   # a placeholder keeps the others aligned
+            good = None
         ok.append(good)
     try:
         A = np.concatenate(parts, axis=None, dtype=np.float64) if parts else np.zeros(0)
@@ -340,12 +455,35 @@ def _certainly_passing(fv, oracle, results: dict) -> list[bool] | None:
             return None
         with np.errstate(all="ignore"):
             close = np.abs(A - plan.E) <= plan.B
+            if plan.L is not None:
+                close |= (A >= plan.L) & (A <= plan.H)
     except Exception:
         return None
     if not close.all():
         for p in np.unique(np.searchsorted(plan.ends, np.flatnonzero(~close), side="right")).tolist():
-            ok[p] = False
+            ok[p] = None
+    if plan.states is not None:
+        for p, i in enumerate(plan.cases):
+            if ok[p] is None and results[i][0] is None and plan.states[p] is not _NONE:
+                ok[p] = _checked(fv, oracle, plan, p, results[i][1])
     return ok
+
+
+def _checked(fv, oracle, plan: _Plan, p: int, actual: Any):
+    """The judgement of one result by a prepared judge: what judge() does after copying the case
+    (conform, the finite test of a property, the check); True, its CheckFailure, or None (any other
+    exception: verdict_of decides)."""
+    expected = plan.answers[p]
+    try:
+        res = conform_outputs(fv, actual, expected)
+        if oracle.kind != "value":
+            check_finite(res, expected, fv.fn_name)
+        plan.check(plan.states[p], res)
+    except CheckFailure as f:
+        return f
+    except Exception:
+        return None
+    return True
 
 
 def assess(fv, results: dict[int, tuple[CheckFailure | None, Any]], *, fast: bool | None = None) -> Assessment:
@@ -367,12 +505,14 @@ def assess(fv, results: dict[int, tuple[CheckFailure | None, Any]], *, fast: boo
         pairs = list(zip(oracle.cases, oracle.expected))
         for i, _ in pairs:
             a.results.setdefault(i, results[i][1])
-        passing = _certainly_passing(fv, oracle, results) if bulk else None
-        if passing is not None:
-            pairs = [pe for pe, ok in zip(pairs, passing) if not ok]
-        for i, exp in pairs:
+        known = _bulk_verdicts(fv, oracle, results) if bulk else None
+        if known is not None:
+            pairs = [(i, e, v) for (i, e), v in zip(pairs, known) if v is not True]
+        else:
+            pairs = [(i, e, None) for i, e in pairs]
+        for i, exp, v in pairs:
             pre, actual = results[i]
-            failure = pre if pre is not None else verdict_of(fv, oracle, fv.cases[i], actual, exp)
+            failure = pre if pre is not None else v if v is not None else verdict_of(fv, oracle, fv.cases[i], actual, exp)
             if failure is None:
                 continue
             if a.failure is None:

@@ -13,25 +13,32 @@ def _norm(grads) -> float:
     return math.sqrt(sum(float(np.sum(g * g)) for g in grads))
 
 
-def _prop_global_factor(case, result):
-    """One common factor c in (0, 1] for all arrays; the clipped norm <= max_norm; the norm returned is the one before."""
-    __tracebackhide__ = True
+def _clip_prep(case):
     grads, max_norm = case.args
+    flat = []
+    for g in grads:
+        g = np.asarray(g, dtype=np.float64).reshape(-1)
+        nz = np.abs(g) > 0
+        flat.append((g, nz, bool(nz.any()), ~nz))
+    return _norm(grads), flat, max_norm
+
+
+def _clip_run(st, result):
+    __tracebackhide__ = True
+    before, flat, max_norm = st
     clipped, total = result
-    before = _norm(grads)
     if not abs(total - before) <= 1e-9 + 1e-7 * before:
         fail(Verdict.PROPERTY, f"clip_grad_norm -> total_norm: got {total!r}, but the L2 norm of all the gradients"
                                f" BEFORE clipping is {before!r}")
     factors = []
-    for i, (g, c) in enumerate(zip(grads, clipped)):
-        g, c = np.asarray(g, dtype=np.float64).reshape(-1), np.asarray(c, dtype=np.float64).reshape(-1)
-        nz = np.abs(g) > 0
-        if not nz.any():
+    for i, ((g, nz, any_nz, off), c) in enumerate(zip(flat, clipped)):
+        c = np.asarray(c, dtype=np.float64).reshape(-1)
+        if not any_nz:
             if np.any(c != 0):
                 fail(Verdict.PROPERTY, f"clip_grad_norm -> grads[{i}]: a zero gradient must stay zero, got {c.tolist()}")
             continue
         f = c[nz] / g[nz]
-        if not (np.all(np.abs(c[~nz]) == 0) and np.ptp(f) <= 1e-7 * max(1.0, abs(float(f[0])))):
+        if not (np.all(np.abs(c[off]) == 0) and np.ptp(f) <= 1e-7 * max(1.0, abs(float(f[0])))):
             fail(Verdict.PROPERTY, f"clip_grad_norm -> grads[{i}]: not a multiple of the input gradient"
                                    f" (element ratios {f.tolist()})")
         factors.append(float(f[0]))
@@ -46,3 +53,12 @@ def _prop_global_factor(case, result):
     after = _norm(clipped)
     if after > max_norm * (1 + 1e-7) + 1e-12 and after > before * (1 - 1e-9):
         fail(Verdict.PROPERTY, f"clip_grad_norm -> grads: total norm {after!r} after clipping exceeds max_norm {max_norm!r}")
+
+
+def _prop_global_factor(case, result):
+    """One common factor c in (0, 1] for all arrays; the clipped norm <= max_norm; the norm returned is the one before."""
+    __tracebackhide__ = True
+    return _clip_run(_clip_prep(case), result)
+
+
+_prop_global_factor.prep, _prop_global_factor.check = _clip_prep, _clip_run

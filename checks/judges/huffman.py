@@ -57,6 +57,12 @@ def _as_codes(actual, V: int, fn: str) -> list[list[int]]:
 def _huffman_compare(case, actual, expected, tol, fn):
     """Prefix-free, Kraft's equality, and the optimal expected length (any optimal code accepted)."""
     freqs = np.asarray(case.args[0], dtype=np.float64)
+    if not hasattr(expected, "cost"):  # the answer came through a vectors file (a plain list): recompute it
+        expected = _optimum(freqs)
+    _huffman_run(freqs, expected, actual, fn)
+
+
+def _huffman_run(freqs, expected, actual, fn):
     codes = _as_codes(actual, freqs.size, fn)
     for w, c in enumerate(codes):
         if not c:
@@ -70,8 +76,6 @@ def _huffman_compare(case, actual, expected, tol, fn):
         fail(Verdict.MISMATCH, f"{fn}: Kraft sum Σ 2^-len = {float(kraft)!r}, not 1: the code tree has unused "
              f"branches, so some code could be shorter (lengths {[len(c) for c in codes]})")
     cost = float(sum(f * len(c) for f, c in zip(freqs, codes)))
-    if not hasattr(expected, "cost"):  # the answer came through a vectors file (a plain list): recompute it
-        expected = _optimum(freqs)
     if not cost <= expected.cost * (1 + 1e-12) + 1e-12:
         fail(Verdict.MISMATCH, f"{fn}: not optimal: Σ freq·len = {cost!r} with lengths {[len(c) for c in codes]}; "
              f"a Huffman code reaches {expected.cost!r} (e.g. {expected.codes}); any code of that cost is accepted")
@@ -96,18 +100,35 @@ def _shannon_bound(case, actual, fn):
     """H <= L < H + 1 with L = Σ p_w len_w, H = −Σ p_w log2 p_w (Shannon's source coding bound)."""
     f = np.asarray(case.args[0], dtype=np.float64)
     p = f / f.sum()
+    _shannon_run(f, p, float(-(p * np.log2(p)).sum()), actual, fn)
+
+
+def _shannon_run(f, p, H, actual, fn):
     codes = _as_codes(actual, f.size, fn)
     L = float(sum(pi * len(c) for pi, c in zip(p, codes)))
-    H = float(-(p * np.log2(p)).sum())
     if not (H - 1e-9 <= L < H + 1 - 1e-12):
         fail(Verdict.PROPERTY, f"{fn}: expected code length L = {L!r} breaks Shannon's bound "
              f"H <= L < H + 1 with H = {H!r} (lengths {[len(c) for c in codes]})")
 
 
+def _codes_prep(case, expected, tol, fn):
+    f = np.asarray(case.args[0], dtype=np.float64)
+    if isinstance(expected, _Shannon):
+        p = f / f.sum()
+        return _shannon_run, (f, p, float(-(p * np.log2(p)).sum())), fn
+    return _huffman_run, (f, expected if hasattr(expected, "cost") else _optimum(f)), fn
+
+
+def _codes_run(st, actual):
+    __tracebackhide__ = True
+    run, args, fn = st
+    run(*args, actual, fn)
+
+
 def _codes_compare(case, actual, expected, tol, fn):
     """The code oracles return V slots, not codes (a different optimal code may have other lengths)."""
     __tracebackhide__ = True
-    if isinstance(expected, _Shannon):
-        _shannon_bound(case, actual, fn)
-    else:
-        _huffman_compare(case, actual, expected, tol, fn)
+    return _codes_run(_codes_prep(case, expected, tol, fn), actual)
+
+
+_codes_compare.prep, _codes_compare.check = _codes_prep, _codes_run

@@ -31,7 +31,18 @@ def _notes_four_terms(x, c_prev, o_prev, W, b):
     return np.stack(out)
 
 
+def _four_prep(case):
+    return _notes_four_terms(*case.copy().args)
+
+
+def _four_run(want, J):
+    assert_array_close(np.asarray(J, dtype=np.float64), want, _TOL,
+                       "lstm_cell_state_jacobian -> J (vs the notes' four terms)")
+
+
 def _prop_four_terms(case, J):
     """The result equals the notes' four-term ∂C^(k)/∂C^(k−1) (a property: the notes' own formula)."""
-    assert_array_close(np.asarray(J, dtype=np.float64), _notes_four_terms(*case.copy().args), _TOL,
-                       "lstm_cell_state_jacobian -> J (vs the notes' four terms)")
+    return _four_run(_four_prep(case), J)
+
+
+_prop_four_terms.prep, _prop_four_terms.check = _four_prep, _four_run

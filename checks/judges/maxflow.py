@@ -7,10 +7,21 @@ from collections import deque
 import numpy as np
 
 
-def _max_flow(cap: list[list[float]], s: int, t: int, tiny: float) -> float:
-    """Edmonds-Karp on a dense residual matrix (modified in place); residuals <= ``tiny`` count as 0."""
+def _max_flow(cap: list[list[float]], s: int, t: int, tiny: float, edges=None) -> float:
+    """Edmonds-Karp on a dense residual matrix (modified in place); residuals <= ``tiny`` count as 0.
+
+    ``edges``: the (i, j) of every entry set (the others are 0.0): the same adjacency, ascending,
+    without scanning the whole matrix."""
     n = len(cap)
-    adj = [[j for j in range(n) if cap[i][j] > 0 or cap[j][i] > 0] for i in range(n)]
+    if edges is None:
+        adj = [[j for j in range(n) if cap[i][j] > 0 or cap[j][i] > 0] for i in range(n)]
+    else:
+        nb: list[set] = [set() for _ in range(n)]
+        for i, j in edges:
+            if cap[i][j] > 0:
+                nb[i].add(j)
+                nb[j].add(i)
+        adj = [sorted(x) for x in nb]
     total = 0.0
     while True:
         parent = [-1] * n
@@ -55,6 +66,7 @@ def max_split_deficit(dx_plane: np.ndarray, dy_plane: np.ndarray, is_max: np.nda
     pnode = lambda r, c: 2 + nw + r * W + c  # noqa: E731
     n = 2 + nw + npos
     cap = [[0.0] * n for _ in range(n)]
+    edges = []
     inf = float("inf")
     for i in range(Ho):
         for j in range(Wo):
@@ -66,20 +78,26 @@ def max_split_deficit(dx_plane: np.ndarray, dy_plane: np.ndarray, is_max: np.nda
                 p = pnode(int(rows[i, j, o]), int(cols[i, j, o]))
                 if d > 0:
                     cap[w][p] = inf
+                    edges.append((w, p))
                 else:
                     cap[p][w] = inf
+                    edges.append((p, w))
             if d > 0:
                 cap[s][w] = d
+                edges.append((s, w))
             else:
                 cap[w][t] = -d
+                edges.append((w, t))
     for r in range(H):
         for c in range(W):
             v = float(dx_plane[r, c])
             if v > 0:
                 cap[pnode(r, c)][t] = v
+                edges.append((pnode(r, c), t))
             elif v < 0:
                 cap[s][pnode(r, c)] = -v
+                edges.append((s, pnode(r, c)))
     supply, demand = sum(cap[s]), sum(cap[i][t] for i in range(n))
     scale = max(supply, demand, 1e-300)
-    flow = _max_flow(cap, s, t, tiny=1e-15 * scale)
+    flow = _max_flow(cap, s, t, tiny=1e-15 * scale, edges=edges)
     return max(supply - flow, demand - flow)

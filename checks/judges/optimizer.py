@@ -63,21 +63,46 @@ def scaled_compare(outputs, scales):
     return functools.partial(scaled_check, outputs=list(outputs), scales=scales.__name__)
 
 
-def scaled_check(case, actual, expected, tol, fn, *, outputs, scales):
-    """The comparison of :func:`scaled_compare` (``scales``: the name of a ``_scale_*`` function here)."""
-    __tracebackhide__ = True
+def _scaled_prep(case, expected, tol, fn, *, outputs, scales):
+    """What :func:`scaled_check` needs of the case and the answer: per output its answer and scaled bound."""
     scale_fn = globals()[scales] if str(scales).startswith("_scale_") else None
     if scale_fn is None:
         raise ValueError(f"scaled_check: unknown scales {scales!r}")
-    acts = actual if len(outputs) > 1 else (actual,)
     exps = expected if len(outputs) > 1 else (expected,)
-    for name, a, e, sc in zip(outputs, acts, exps, scale_fn(*case.args)):
-        a, e = np.asarray(a, dtype=np.float64), np.asarray(e, dtype=np.float64)
+    per = []
+    for name, e, sc in zip(outputs, exps, scale_fn(*case.args)):
+        e = np.asarray(e, dtype=np.float64)
         sc = np.broadcast_to(np.asarray(sc, dtype=np.float64), e.shape)
         with np.errstate(all="ignore"):
-            bad = ~(np.abs(a - e) <= tol.atol + tol.rtol * (np.abs(e) + sc))
+            bound = tol.atol + tol.rtol * (np.abs(e) + sc)
+        per.append((f"{fn} -> {name}", e, sc, bound))
+    return len(outputs) > 1, tol, per
+
+
+def _scaled_run(st, actual):
+    __tracebackhide__ = True
+    multi, tol, per = st
+    acts = actual if multi else (actual,)
+    for (where, e, sc, bound), a in zip(per, acts):
+        a = np.asarray(a, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            bad = ~(np.abs(a - e) <= bound)
         if bad.any():
-            where = f"{fn} -> {name}"
             # the elements out of the scaled bound, with the smallest slack they were allowed: fails for sure
             assert_array_close(a, e, Tol(rtol=tol.rtol, atol=tol.atol + tol.rtol * float(np.min(sc[bad]))), where, mask=bad)
             fail(Verdict.MISMATCH, f"{where}: values are not close (scaled tolerance)")
+
+
+def _scaled_bounds(st):
+    """|a - e| <= the scaled bound, elementwise, is the whole test (outputs without a scale: none)."""
+    multi, tol, per = st
+    return [(bound, None, None) for _, _, _, bound in per]
+
+
+def scaled_check(case, actual, expected, tol, fn, *, outputs, scales):
+    """The comparison of :func:`scaled_compare` (``scales``: the name of a ``_scale_*`` function here)."""
+    __tracebackhide__ = True
+    return _scaled_run(_scaled_prep(case, expected, tol, fn, outputs=outputs, scales=scales), actual)
+
+
+scaled_check.prep, scaled_check.check, scaled_check.bounds = _scaled_prep, _scaled_run, _scaled_bounds

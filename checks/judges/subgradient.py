@@ -21,20 +21,56 @@ def _kink_compare(lo_at_zero):
     return functools.partial(kink_check, lo=lo_at_zero.__name__)
 
 
-def kink_check(case, actual, expected, tol, fn, *, lo):
-    """The comparison of :func:`_kink_compare` (``lo``: the name of a ``_*_at_zero`` function here)."""
+def _kink_prep(case, expected, tol, fn, *, lo):
     lo_fn = globals().get(lo) if str(lo).endswith("_at_zero") else None
     if lo_fn is None:
         raise ValueError(f"kink_check: unknown lower bound {lo!r}")
     x, dy = case.args[0], case.args[-1]
     zero = np.asarray(x) == 0
     low = lo_fn(case)
+    return zero, low, np.asarray(dy, dtype=np.float64), expected, tol, fn
+
+
+def _kink_run(st, actual):
+    zero, low, dy, expected, tol, fn = st
     a = actual[0] if isinstance(actual, tuple) else actual
     e = expected[0] if isinstance(expected, tuple) else expected
     assert_array_close(a, e, tol, f"{fn} -> dx", mask=~zero)
-    assert_between(a, low, np.asarray(dy, dtype=np.float64), tol, f"{fn} -> dx", mask=zero)
+    assert_between(a, low, dy, tol, f"{fn} -> dx", mask=zero)
     if isinstance(actual, tuple):  # prelu's da: 0 is the only value at the kink (x·dy = 0 there)
         assert_array_close(actual[1], expected[1], tol, f"{fn} -> da")
+
+
+def _masked_bound(e, tol, mask):
+    """B of assert_array_close(a, e, mask=mask) for the bulk test: where mask and e is finite (and so is
+    its tolerance), |a-e| <= atol + rtol|e| passes; elsewhere nothing (-inf)."""
+    e = np.asarray(e, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        allowed = tol.atol + tol.rtol * np.abs(e)
+        return np.where(mask & np.isfinite(e) & np.isfinite(allowed), allowed, -np.inf)
+
+
+def _kink_bounds(st):
+    """dx: the tolerance off the kink, assert_between's interval at it; da (prelu): the common test."""
+    zero, low, dy, expected, tol, fn = st
+    e = np.asarray(expected[0] if isinstance(expected, tuple) else expected, dtype=np.float64)
+    zero = np.broadcast_to(zero, e.shape)
+    lo_, hi_ = np.minimum(low, dy), np.maximum(low, dy)       # assert_between's interval, as it computes it
+    slack = tol.atol + tol.rtol * np.maximum(np.abs(lo_), np.abs(hi_))
+    with np.errstate(all="ignore"):
+        out = [(_masked_bound(e, tol, ~zero), np.where(zero, lo_ - slack, np.inf), np.where(zero, hi_ + slack, -np.inf))]
+    if isinstance(expected, tuple):
+        with np.errstate(all="ignore"):
+            out.append((tol.atol + tol.rtol * np.abs(np.asarray(expected[1], dtype=np.float64)), None, None))
+    return out
+
+
+def kink_check(case, actual, expected, tol, fn, *, lo):
+    """The comparison of :func:`_kink_compare` (``lo``: the name of a ``_*_at_zero`` function here)."""
+    return _kink_run(_kink_prep(case, expected, tol, fn, lo=lo), actual)
+
+
+kink_check.prep, kink_check.check, kink_check.bounds = _kink_prep, _kink_run, _kink_bounds
 
 
 def _zero_at_zero(case):
@@ -69,28 +105,34 @@ def _window_maxima(x, k, stride):
     return is_max, rows, cols
 
 
-def maxpool_subgradient_compare(case, actual, expected, tol: Tol, fn: str) -> None:
-    """Accept dx iff it is a sum over windows of valid splits of dy over each window's tied maxima.
-
-    Positions that are not a tied maximum of a window with a tie (and dy != 0)
-    receive the same gradient from every valid split: there dx is compared
-    elementwise with autograd. Each plane holding such ties is then decided
-    exactly by :func:`max_split_deficit`.
-    """
-    __tracebackhide__ = True
-    x, k, stride, dy = case.args
-    a = np.asarray(actual, dtype=np.float64)
-    dy = np.asarray(dy, dtype=np.float64)
-    is_max, rows, cols = _window_maxima(x, k, stride)
-    tied = (is_max.sum(axis=-1) > 1) & (dy != 0)  # (N,C,Ho,Wo)
-    amb = np.zeros(a.shape, dtype=bool)
-    Nn, C = a.shape[:2]
+def _ambiguous(shape, tied, is_max, rows, cols):
+    amb = np.zeros(shape, dtype=bool)
+    Nn, C = shape[:2]
     for n in range(Nn):
         for c in range(C):
             for i, j in zip(*np.nonzero(tied[n, c])):
                 m = is_max[n, c, i, j]
                 amb[n, c, rows[i, j][m], cols[i, j][m]] = True
-    where = f"{fn} -> dx"
+    return amb
+
+
+def _maxpool_prep(case, expected, tol, fn):
+    x, k, stride, dy = case.args
+    dy = np.asarray(dy, dtype=np.float64)
+    is_max, rows, cols = _window_maxima(x, k, stride)
+    tied = (is_max.sum(axis=-1) > 1) & (dy != 0)  # (N,C,Ho,Wo)
+    shape = np.shape(expected)
+    return (dy, is_max, rows, cols, tied, shape, _ambiguous(shape, tied, is_max, rows, cols),
+            expected, tol, f"{fn} -> dx")
+
+
+def _maxpool_run(st, actual):
+    __tracebackhide__ = True
+    dy, is_max, rows, cols, tied, shape, amb, expected, tol, where = st
+    a = np.asarray(actual, dtype=np.float64)
+    if a.shape != shape:
+        amb = _ambiguous(a.shape, tied, is_max, rows, cols)
+    Nn, C = a.shape[:2]
     if not np.isfinite(a).all():
         i = tuple(int(v) for v in np.argwhere(~np.isfinite(a))[0])
         fail(Verdict.NONFINITE, f"{where}: {int((~np.isfinite(a)).sum())} non-finite value(s) (nan/inf); first at index {i}: {a[i]!r}")
@@ -112,6 +154,31 @@ def maxpool_subgradient_compare(case, actual, expected, tol: Tol, fn: str) -> No
                     f"  got dx[{n}, {c}] = {a[n, c].tolist()}\n"
                     f"  one valid dx[{n}, {c}] = {np.asarray(expected)[n, c].tolist()}",
                 )
+
+
+def _maxpool_bounds(st):
+    """Without a tie: the finite test and the tolerance everywhere; with one: no bulk test (None)."""
+    dy, is_max, rows, cols, tied, shape, amb, expected, tol, where = st
+    if amb.any():
+        return None
+    return [(_masked_bound(expected, tol, True), None, None)]
+
+
+def maxpool_subgradient_compare(case, actual, expected, tol: Tol, fn: str) -> None:
+    """Accept dx iff it is a sum over windows of valid splits of dy over each window's tied maxima.
+
+    Positions that are not a tied maximum of a window with a tie (and dy != 0)
+    receive the same gradient from every valid split: there dx is compared
+    elementwise with autograd. Each plane holding such ties is then decided
+    exactly by :func:`max_split_deficit`.
+    """
+    __tracebackhide__ = True
+    return _maxpool_run(_maxpool_prep(case, expected, tol, fn), actual)
+
+
+maxpool_subgradient_compare.prep = _maxpool_prep
+maxpool_subgradient_compare.check = _maxpool_run
+maxpool_subgradient_compare.bounds = _maxpool_bounds
 
 
 def _tie_split_property(case, dx, tol=Tol(1e-9, 1e-12), fn="max_backward"):
