@@ -353,7 +353,6 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
     interrupted: Interrupted | None = None
     results: list = [None] * len(subs)
     bugs: list[str] = []
-    from checks.core.vecfile import VectorsError
     from checks.grader.isolation import IsolationError
 
     if getattr(args, "dask", None):
@@ -377,23 +376,19 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
                 prep.update(k, note=fid)
 
             grader.on_prepare = on_prepare
-            try:
-                grader.prepare_batch()
-            except VectorsError as e:
-                if args.vectors is None:
-                    raise  # the package's own file: a bug of ours (exit 3)
-                raise UsageError(f"--vectors: {e}") from None
+            # a batch reads the whole file first; one submission is graded while the file is read
+            _vectors_or_usage(args, grader.prepare_batch if batch else grader.open_vectors)
             with intr.deferred():  # the zygote and the job slots: started completely or not at all
                 grader._ensure()
         try:
             stage[0] = "grading"
-            n_f = len(grader.formulas)
             if not quiet:
-                err.print(f"grading cases of {n_f} formulas read in {grader.prepare_seconds:.1f}s "
-                          f"(vectors sha256:{grader.sha256[:16]})",
+                read = f" read in {grader.prepare_seconds:.1f}s" if batch else ""
+                err.print(f"grading cases of {grader.n_formulas} formulas{read} (vectors sha256:{grader.sha256[:16]})",
                           style="dim", markup=False, highlight=False, soft_wrap=True)
             if not batch:
                 _grade_all(grader, subs, results, None, stop, lock, bugs)
+                _vectors_or_usage(args, grader.prepare_batch)  # a formula that could not be read: no grade
             else:
                 with Progress("grading", len(subs), quiet=quiet) as prog:
                     def done(r):
@@ -420,6 +415,18 @@ def _run_graded(args, subs, batch, rub, ids, err, intr, stage) -> int:
         rc = _write_outputs(args, subs, batch, grader, results, interrupted, out, err, t0, stage, rub.visibility)
     _grader_errors(results, bugs, interrupted)
     return rc
+
+
+def _vectors_or_usage(args, step) -> None:
+    """``step()`` (reading the vectors file); a bad ``--vectors`` file is a usage error (exit 2)."""
+    from checks.core.vecfile import VectorsError
+
+    try:
+        step()
+    except VectorsError as e:
+        if args.vectors is None:
+            raise  # the package's own file: a bug of ours (exit 3)
+        raise UsageError(f"--vectors: {e}") from None
 
 
 def _run_dask(args, subs, batch, rub, ids, err, intr, stage, out, t0, results) -> int:

@@ -19,26 +19,24 @@ Every result records the SHA-256 of the vectors file it was graded against.
 from __future__ import annotations
 
 import os
-import pickle
 import queue
 import tempfile
 import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from checks.core import feedback, vecfile
 from checks.core.assess import Assessment, assess, diagnosis_of
 from checks.core.assess import render as render_assessment
-from checks.core.case import Case
 from checks.core.verdicts import CheckFailure, HarnessError, Status, Verdict
-from checks.core.vecfile import FormulaVectors, VectorsError
+from checks.core.vecfile import FormulaVectors, VectorsError  # noqa: F401  (re-exported)
 from checks.grader import isolation as isolation_mod
 from checks.grader import sandbox
 from checks.grader.notebook import relocate_result
 from checks.grader.policy import scan
+from checks.grader.reading import Prepared, _Reading, load_vectors, open_vectors, prepare  # noqa: F401  (re-exported)
 from checks.grader.results import FormulaResult, SubmissionResult  # noqa: F401  (re-exported)
 from checks.grader.rubric import Rubric
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote
@@ -49,40 +47,6 @@ SHRINK_MAX_CALLS = 120
 SHRINK_MAX_SECONDS = 10.0
 MAX_SOURCE_BYTES = 2 << 20
 _NO_ZYGOTE = object()  # processes mode: the grading processes hold the zygotes
-
-
-# --------------------------------------------------------------------------
-# the batch: one formula's vectors, as the worker gets them
-# --------------------------------------------------------------------------
-
-@dataclass
-class Prepared:
-    formula: FormulaVectors
-    points: float
-    blobs: list[bytes] = field(default_factory=list)   # the cases' pickles, as the worker gets them
-
-    @property
-    def cases(self) -> list[Case]:
-        return self.formula.cases
-
-
-def prepare(fv: FormulaVectors, rubric: Rubric) -> Prepared:
-    return Prepared(fv, rubric.points_for(fv), [pickle.dumps((c.args, c.kwargs), protocol=5) for c in fv.cases])
-
-
-def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
-    """The vectors file ``path`` (None: the package's public file), only ``ids`` if given."""
-    if path is None:
-        from checks import data
-
-        path = data.PUBLIC_VECTORS
-    v = vecfile.read(path, ids)
-    if ids is not None:
-        unknown = [i for i in ids if i not in v.formulas]
-        if unknown:
-            raise VectorsError(f"the vectors file {path!r} has no formula {', '.join(unknown)}; "
-                               f"`formulacheck vectors info {path}` lists what it has")
-    return v
 
 
 # --------------------------------------------------------------------------
@@ -156,11 +120,10 @@ class Grader:
         self._child_kwargs = dict(rubric=self.rubric, vectors=vectors, ids=self.ids, jobs=1, isolation=isolation,
                                   namespaces=namespaces, seccomp=seccomp, shrink=shrink, processes=False)
         # the vectors file is read in the background from now on (while the isolation probes below wait
-        # for their subprocesses); prepare_batch() waits for it and raises what the reading raised
-        self._reading: tuple[threading.Thread, dict] | None = None
+        # for their subprocesses), one formula at a time: grading starts with the first; prepare_batch()
+        # waits for all of it and raises what the reading raised
+        self._reading = _Reading(vectors, self.ids, self.rubric)
         self._early: threading.Thread | None = None  # the slots starting ahead (inside ``with``)
-        self._t_read = time.perf_counter()
-        self._start_reading()
         self._judge_pool: ThreadPoolExecutor | None = None
         self._procs: list = []
         self.vectors: vecfile.Vectors | None = None
@@ -191,8 +154,23 @@ class Grader:
 
     @property
     def sha256(self) -> str:
-        self.prepare_batch()
-        return self.vectors.sha256
+        """The SHA-256 of the vectors file (known as soon as it is opened)."""
+        return self._reading.opened().sha256
+
+    @property
+    def n_formulas(self) -> int:
+        return len(self._reading.opened().ids)
+
+    def fn_names(self) -> list[str]:
+        """The function name of every formula, in order (from the manifest: no need to wait for the cases)."""
+        names = self._reading.opened().fn_names
+        if names is not None:
+            return list(names.values())
+        return [f.fn_name for f in self.formulas]  # a file built before the manifest named them
+
+    def _prepared_at(self, k: int) -> Prepared:
+        """Formula ``k`` prepared for the workers (waiting for it to be read, if need be)."""
+        return self.prepared[k] if self.prepared is not None else self._reading.at(k)
 
     @property
     def slot_uids(self) -> list:
@@ -220,47 +198,27 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _start_reading(self) -> None:
-        box: dict = {}
-
-        def read() -> None:
-            try:
-                box["vectors"] = v = load_vectors(self.vectors_path, self.ids)
-                box["prepared"] = [prepare(fv, self.rubric) for fv in v.formulas.values()]  # pickled here too
-            except BaseException as e:  # raised again by prepare_batch, in its caller's thread
-                box["error"] = e
-
-        t = threading.Thread(target=read, name="formulacheck-read-vectors", daemon=True)
-        t.start()
-        self._reading = (t, box)
+    def open_vectors(self) -> None:
+        """Wait for the vectors file to be opened (its manifest read); raise what opening it raised."""
+        self._reading.opened()
 
     def prepare_batch(self) -> list[Prepared]:
-        """Read the vectors file (once: started by the constructor) and prepare its formulas for the workers."""
+        """Every formula of the vectors file read and prepared for the workers (the reading started with the
+        constructor); raises what the reading raised (every time: the reading is not started again)."""
         if self.prepared is None:
-            t0 = self._t_read
-            reading, self._reading = self._reading, None
-            done: dict = {}
-            if reading is None:  # a failed read before: read again (and raise again)
-                t0 = time.perf_counter()
-                self.vectors = load_vectors(self.vectors_path, self.ids)
-            else:
-                reading[0].join()
-                if "error" in reading[1]:
-                    raise reading[1]["error"]
-                self.vectors = reading[1]["vectors"]
-                done = {p.formula.id: p for p in reading[1]["prepared"]}
-            out = []
-            fs = list(self.vectors.formulas.values())
-            for k, fv in enumerate(fs):
+            out = self._reading.all()
+            s = self._reading.opened()
+            self.vectors = vecfile.Vectors(s.manifest, {p.formula.id: p.formula for p in out}, s.sha256, s.path)
+            for k, p in enumerate(out):
                 if self.on_prepare:
-                    self.on_prepare(fv.id, k, len(fs))
-                out.append(done.get(fv.id) or prepare(fv, self.rubric))
+                    self.on_prepare(p.formula.id, k, len(out))
             self.prepared = out
-            self.prepare_seconds = time.perf_counter() - t0
+            self.prepare_seconds = self._reading.seconds
         return self.prepared
 
     def _ensure(self) -> None:
-        self.prepare_batch()  # before any worker exists
+        """The workers started (or starting) and the vectors file opened; its formulas may still be read."""
+        self.open_vectors()  # before any worker exists: a file that cannot be opened stops here
         self._join_early()
         if self._zygote is None:
             if self.processes:
@@ -268,7 +226,7 @@ class Grader:
                 self._start_processes()
                 self._zygote = _NO_ZYGOTE
                 return
-            self._start_slots(len(self.formulas))
+            self._start_slots(self.n_formulas)
 
     def _open_root(self) -> None:
         if not self.isolation.startswith("namespaces") and not self.drop_privileges:
@@ -299,13 +257,7 @@ class Grader:
         """Inside ``with`` (which closes them), the slots start while the vectors file is read; the formula
         count (the workers' CPU limit) from its manifest. A failure is left for :meth:`_ensure` to meet."""
         try:
-            if self.ids is not None:
-                n = len(self.ids)
-            else:
-                from checks import data
-
-                n = len(vecfile.read_manifest(self.vectors_path or data.PUBLIC_VECTORS)[0].get("formulas", {}))
-            self._start_slots(n)
+            self._start_slots(len(self.ids) if self.ids is not None else self.n_formulas)
         except Exception:
             self._close_slots()
 
@@ -328,10 +280,10 @@ class Grader:
         if errors:
             raise errors[0]
         for gp in self._procs:
-            if gp.info.get("isolation") != self.isolation or gp.info.get("sha256") != self.vectors.sha256:
+            if gp.info.get("isolation") != self.isolation or gp.info.get("sha256") != self.sha256:
                 raise HarnessError(f"a grading process got isolation {gp.info.get('isolation')!r} and vectors "
                                    f"{gp.info.get('sha256', '')[:16]} (this grader: {self.isolation!r}, "
-                                   f"{self.vectors.sha256[:16]})")
+                                   f"{self.sha256[:16]})")
             self._slots.put(gp)
 
     def close(self) -> None:
@@ -435,7 +387,7 @@ class Grader:
                                  Verdict.NOT_GRADED)
         finally:
             self._slots.put(sb)
-        res.isolation, res.resources, res.vectors = self.isolation, self.resources, self.vectors.sha256
+        res.isolation, res.resources, res.vectors = self.isolation, self.resources, self.sha256
         return res
 
     def _grade_in_process(self, gp, data: bytes, name: str, path: str) -> SubmissionResult:
@@ -449,11 +401,17 @@ class Grader:
 
     def _all_zero(self, name: str, path: str, status: Status, message: str, verdict: Verdict) -> SubmissionResult:
         res = SubmissionResult(name, path, status=Status(status), message=message)
-        for p in self.prepare_batch():
+        try:
+            prepared = self.prepare_batch()
+        except VectorsError:  # a formula of the file cannot be read: the grade names those read before it
+            if Status(status) is not Status.GRADER_ERROR:
+                raise
+            prepared = list(self._reading.prepared)
+        for p in prepared:
             f = p.formula
             res.tests.append(FormulaResult(f.id, 0.0, p.points, Verdict(verdict), feedback.one_line(status, message),
                                            f"{f.id}: {status}\n{message}"))
-        res.vectors = self.vectors.sha256
+        res.vectors = self.sha256
         return res
 
     def _grade(self, sb: Sandbox, data: bytes, name: str, path: str) -> SubmissionResult:
@@ -470,7 +428,7 @@ class Grader:
         if sc.violations:
             return self._all_zero(name, path, Status.POLICY, "; ".join(sc.violations), Verdict.POLICY)
         basename = worker_file_name(name)
-        lr = sb.open(source, basename, [f.fn_name for f in self.formulas])
+        lr = sb.open(source, basename, self.fn_names())
         try:
             if not lr.ok:
                 status = {"timeout": Status.IMPORT_TIMEOUT, "crash": Status.IMPORT_CRASHED}.get(lr.kind, Status.IMPORT_ERROR)
@@ -495,13 +453,16 @@ class Grader:
     def _grade_formulas(self, sb: Sandbox, have: set[str]) -> list[FormulaResult]:
         """Every formula: the worker runs formula k+1 while a grader thread judges formula k."""
         pending: list = []
-        for p in self.prepared:
+        done: list[Prepared] = []
+        for k in range(self.n_formulas):
+            p = self._prepared_at(k)  # read while the formulas before it ran
+            done.append(p)
             r = self._run_formula(sb, p, p.formula.fn_name in have)
             pending.append(self._judge_pool.submit(self._judge_formula, p, r) if isinstance(r, list) else r)
             if sb.violations:
                 break
         out = []
-        for p, r in zip(self.prepared, pending):
+        for p, r in zip(done, pending):
             res = r.result() if not isinstance(r, FormulaResult) else r
             if self.shrink and res.verdict not in (Verdict.PASSED, Verdict.NOT_IMPLEMENTED) and not sb.violations:
                 res.feedback = self._shrunk_feedback(sb, p, res) or res.feedback

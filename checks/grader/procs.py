@@ -173,7 +173,7 @@ def child_main(fd: int, parent_pid: int) -> None:
                     grader = Grader(**msg[1])
                     grader._ensure()
                     reply = ("ok", {"isolation": grader.isolation, "resources": grader.resources,
-                                    "sha256": grader.vectors.sha256, "uids": grader.slot_uids})
+                                    "sha256": grader.sha256, "uids": grader.slot_uids})
                 else:
                     _, data, name, path = msg
                     reply = ("ok", grader.grade_bytes(data, name, path))

@@ -118,9 +118,10 @@ class GraderPlugin(WorkerPlugin):
             self._check_sha(path)
             g = Grader(**kw, vectors=path)  # IsolationError below the required level
             try:
-                g._ensure()  # read the vectors, start the zygote and the sandbox
-                if g.vectors.sha256 != self.vectors_sha256:
-                    raise WorkerRefused(f"read a vectors file of SHA-256 {g.vectors.sha256[:16]}..., not the "
+                g._ensure()  # start the zygote and the sandbox
+                g.prepare_batch()  # read the whole vectors file now (a malformed one refuses the worker)
+                if g.sha256 != self.vectors_sha256:
+                    raise WorkerRefused(f"read a vectors file of SHA-256 {g.sha256[:16]}..., not the "
                                         f"client's {self.vectors_sha256[:16]}...")
             except BaseException:
                 g.close()
@@ -161,7 +162,7 @@ class GraderPlugin(WorkerPlugin):
         g = self.grader
         return {"address": self.address, "host": self.host, "pid": os.getpid(), "nthreads": self.nthreads,
                 "isolation": g.isolation if g else self.level, "resources": g.resources if g else "",
-                "vectors": g.vectors.sha256 if g else "", "error": self.error,
+                "vectors": g.sha256 if g else "", "error": self.error,
                 "formulas": [(p.formula.id, p.points) for p in g.prepared] if g else []}
 
     def grade(self, data: bytes | None, why: str | None, name: str, path: str) -> dict:

@@ -30,6 +30,7 @@ class FakeGrader:
     prepare_seconds = 0.0
     sha256 = "0" * 64
     formulas = [SimpleNamespace(id="activations.sigmoid")]
+    n_formulas = 1
 
     def __init__(self, rubric, **kw):
         type(self).made += 1
@@ -44,6 +45,9 @@ class FakeGrader:
 
     def prepare_batch(self):
         return []
+
+    def open_vectors(self):
+        pass
 
     def _ensure(self):
         pass
