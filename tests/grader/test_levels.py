@@ -71,7 +71,8 @@ is not run here (as root below the uid layer) before it is read for that risk.
 Safe under ``pytest -n 2`` and beside test_hostile.py: every name an attack
 makes on the machine is renamed per batch (``fchostile`` -> ``fclevels<tag>``,
 SysV keys 0xFC05.... -> 0xFC<tag>....), the private uids come from 65100-65499
-(``UIDS``, not the grader's default range that test_hostile.py watches), the
+(``UIDS``, not the grader's default range that test_hostile.py watches; each
+batch has a block of them to itself, ``_uid_block``), the
 grader's TMPDIR is a folder of the batch's own, leftovers are looked for and
 removed by that tag, by the batch's private uids (their lock files held
 meanwhile) and by the batch's folders -- never by a global sweep. A batch shared by several tests runs once per test
@@ -110,6 +111,10 @@ UID_LOCKS = "/tmp/formulacheck-uids"
 #: given a range outside its default 61000-64999, which test_hostile.py watches for leftovers
 #: (a file of a uid-level batch in /tmp is there until the grader removes it)
 UIDS = (65100, 65500)
+#: how many of UIDS each batch (kind x level) has to itself: a block no other batch of the run reserves from
+#: (one range for all let a batch starting right after another's grader exited take that grader's uid,
+#: the lowest free, and write as it into /tmp while the first batch looked for its own leftovers)
+UID_BLOCK = 16
 #: the Grader keyword arguments that produce each level on a root machine
 LAYERS = {
     "seccomp+uid": {"namespaces": False},
@@ -318,7 +323,7 @@ class Run:
     folder of the batch too: a process whose cwd is under it is the batch's.
     """
 
-    def __init__(self, tmp: Path, vectors: str | None = None):
+    def __init__(self, tmp: Path, vectors: str | None = None, uid_range: tuple[int, int] = UIDS):
         self.tag = secrets.token_hex(3)
         self.mark = f"fclevels{self.tag}"
         self.key16 = 0xFC00 | (int(self.tag[:2], 16) or 1)
@@ -332,6 +337,7 @@ class Run:
         os.chmod(self.gtmp, 0o711)   # the private uids must reach their working folders below it
         # read_vectors_memory is told the hidden vectors file's real path (an attacker who knows the layout)
         self.subst = {"fchostile": self.mark, "0xFC05": f"0x{self.key16:04X}", "__FC_VECTORS__": vectors or ""}
+        self.uid_range = uid_range  # where its job slots' private uids come from (_uid_block)
         self.uids: set[int] = set()
         self._locks: list = []
 
@@ -388,7 +394,7 @@ class Run:
         cfg_path, out_path = self.tmp / f"cfg-{n}.json", self.tmp / f"out-{n}.json"
         cfg_path.write_text(json.dumps({"ids": ACTIVATIONS, "jobs": jobs, "timeout": timeout,
                                         "import_timeout": import_timeout, "examples": examples,
-                                        "layers": LAYERS[level], "uids": UIDS, "vectors": self.vectors,
+                                        "layers": LAYERS[level], "uids": self.uid_range, "vectors": self.vectors,
                                         "out": str(out_path)}))
         t0 = time.monotonic()
         rc, out = self._run([sys.executable, "-c", DRIVER, str(cfg_path), f"{self.mark}-driver", *files],
@@ -412,7 +418,7 @@ class Run:
         rubric = out_dir / "rubric.toml"
         rubric.write_text("[limits]\ntimeout = 3.0\nimport_timeout = 5.0\n[examples]\ndefault = 5\n")
         cfg_path = out_dir / "cfg.json"
-        cfg_path.write_text(json.dumps({"layers": LAYERS[level], "uids": UIDS, "out": str(out_dir / "driver")}))
+        cfg_path.write_text(json.dumps({"layers": LAYERS[level], "uids": self.uid_range, "out": str(out_dir / "driver")}))
         before = {p.name: p.read_bytes() for p in self.batch.iterdir()}
         argv = [sys.executable, "-c", DRIVER_CLI, str(cfg_path), f"{self.mark}-driver", "grade", str(self.batch),
                 "--out", str(csv_path), "--json-dir", str(json_dir), "--jobs", str(jobs), "--group", "activations",
@@ -658,8 +664,16 @@ BATCHES = {"reach": batch_reach, "frames": batch_frames, "classmate": batch_clas
            "cli": batch_cli, "plant": batch_plant}
 
 
+def _uid_block(kind: str, level: str) -> tuple[int, int]:
+    """The batch's own UID_BLOCK uids of UIDS: two batches of a run never reserve the same uid."""
+    i = list(BATCHES).index(kind) * len(LEVELS) + LEVELS.index(level)
+    start = UIDS[0] + i * UID_BLOCK
+    assert start + UID_BLOCK <= UIDS[1], "UIDS is too small for a block per batch"
+    return start, start + UID_BLOCK
+
+
 def _grade_batch(kind: str, level: str, tmp: Path, vectors: str | None) -> Outcome:
-    run = Run(tmp, vectors)
+    run = Run(tmp, vectors, _uid_block(kind, level))
     try:
         out = BATCHES[kind](run, level)
         run.hold_uids()
