@@ -6,7 +6,8 @@ Builds in process the worker's replies of two submissions on every formula of th
 that has one, the reference elsewhere: a submission failing many formulas). Each case is run from
 its blob, its result packed and parsed with :mod:`checks.core.wire` as the grader receives it.
 Then, in the same process, several rounds alternating the order, it times judging every formula
-with ``assess.FAST`` off (one verdict_of per case, as before) and on: :func:`checks.core.assess.assess`
+with ``assess.FAST`` off (one verdict_of per case, as before) and on (the bulk test of the default
+comparison and of the prepared judges of checks/judges): :func:`checks.core.assess.assess`
 alone (the replies read beforehand), and :func:`checks.grader.grade.judge_replies` (reading the
 replies, then assess); first it checks that both give the same assessment of every formula.
 The diagnosis of a failed formula (checks.diagnose) is not timed.
