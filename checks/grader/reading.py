@@ -17,6 +17,7 @@ from checks.core import vecfile
 from checks.core.case import Case
 from checks.core.verdicts import HarnessError
 from checks.core.vecfile import FormulaVectors, VectorsError
+from checks.grader.policy import _PARSE_LOCK
 from checks.grader.rubric import Rubric
 
 
@@ -86,7 +87,14 @@ class _Reading:
             with self.cv:
                 self.stream = s
                 self.cv.notify_all()
-            for fv in s:
+            formulas = iter(s)
+            while True:
+                # numpy reads an .npy header with ast.literal_eval, and CPython 3.11's AST conversion is not
+                # thread-safe (see checks.grader.policy): never during a grading thread's scan of a submission
+                with _PARSE_LOCK:
+                    fv = next(formulas, None)
+                if fv is None:
+                    break
                 p = prepare(fv, rubric)  # pickled here too
                 with self.cv:
                     self.prepared.append(p)
