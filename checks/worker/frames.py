@@ -73,7 +73,8 @@ class FrameBuffer:
             return None
         start = self.pos + 4
         end = start + HDR.unpack_from(self.buf, self.pos)[0]
-        payload = bytes(self.buf[start:end])
+        with memoryview(self.buf) as view:  # one copy (a slice of the bytearray would be a second)
+            payload = view[start:end].tobytes()
         self.pos = end
         if end == len(self.buf):
             self.buf.clear()
