@@ -98,7 +98,7 @@ def test_cases_answers_and_judges_round_trip(small):
 @pytest.mark.parametrize("damage, needle", [
     (lambda p: p.write_bytes(b"not a zip"), "not a zip archive"),
     (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a zip archive"),
-    (lambda p: _rewrite(p, "manifest.json", lambda b: b.replace(b'"format_version": 2', b'"format_version": 99')),
+    (lambda p: _rewrite(p, "manifest.json", lambda b: b.replace(b'"format_version": 3', b'"format_version": 99')),
      "format version 99"),
     (lambda p: _rewrite(p, "formulas/optim.nag_step.json", None), "has no formulas/optim.nag_step.json"),
     (lambda p: _rewrite(p, "formulas/activations.sigmoid.json", lambda b: b[:-20]), "malformed"),
@@ -130,9 +130,11 @@ def test_check_proves_the_answers_and_catches_a_tampered_one(small, tmp_path):
     assert rep.ok and rep.answers > 0 and rep.identical == rep.answers, rep
     q = tmp_path / "tampered.zip"
     shutil.copy(p, q)
-    doc = json.loads(zipfile.ZipFile(q).read("formulas/activations.sigmoid.json"))
-    ref = doc["oracles"][0]["expected"][-1]  # the torch answer of the largest case: a slice of a pool
-    k, off = ref["a"], ref["o"]
+    v = vecfile.read(str(q), ["activations.sigmoid"])
+    ans = v.formulas["activations.sigmoid"].oracles[0].expected[-1]  # the torch answer of the largest case
+    pool = ans.base  # a view of its pool: the pool's member and the answer's offset in it
+    k = json.loads(zipfile.ZipFile(q).read("formulas/activations.sigmoid.json"))["pools"].index(ans.dtype.str)
+    off = (ans.__array_interface__["data"][0] - pool.__array_interface__["data"][0]) // ans.itemsize
 
     def bump(b):
         a = np.load(io.BytesIO(b), allow_pickle=False).copy()
@@ -243,9 +245,15 @@ def test_a_judge_that_is_not_named_code_is_refused_at_build_with_the_formula_nam
 
 
 def test_a_file_storing_a_judge_by_registry_entry_is_refused_with_the_fix(small, tmp_path):
-    """Files built before every judge was named code stored some by registry entry: refused, with the fix."""
+    """Files built before every judge was named code stored some by registry entry: refused, with the fix.
+
+    (Such files are format 2: a format-2 file of the same content, with one judge stored so.)"""
+    from tests.core.test_vecfile import write_v2
+
     q = tmp_path / "old.zip"
-    shutil.copy(small[0], q)
+    v = vecfile.read(str(small[0]))
+    write_v2(q, {k: x for k, x in v.manifest.items() if k not in ("formulas", "order")}, list(v.formulas.values()))
+    assert vecfile.read(str(q)).manifest["format_version"] == 2
     entry = b'{"$": "entry", "formula": "norm.batchnorm_backward", "what": "compare"}'
     _rewrite(q, "formulas/norm.batchnorm_backward.json",
              lambda b: json.dumps({**json.loads(b), "compare": json.loads(entry)}).encode())
