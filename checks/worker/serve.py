@@ -30,6 +30,14 @@ sends); anything else must come with the arguments packed, which are
 decoded strictly and compared with :func:`same` on the supervisor's own
 copy of the case.
 
+The common reply (``{"k": "ok", "i": i}``, the value and the echo, exactly
+the bytes of the case sent) is recognised on its bytes (``forward_ok``): the
+header the runner's template writes, the lengths adding up to the frame, the
+echo equal to the case; its value is forwarded as it came, in the frame the
+slow path would write. Anything else goes through the wire parse and every
+check below (tests/grader/test_worker_fastpath.py: the same bytes for the
+grader with the fast path on and off, on forged and malformed replies).
+
 Replies travel in batches: the runner writes about a megabyte of them at a
 time, the supervisor reads them in one go and writes its own frames for the
 grader together before it waits again (a frame each, so every cap is the
