@@ -126,7 +126,7 @@ class Grader:
         self._early: threading.Thread | None = None  # the slots starting ahead (inside ``with``)
         self._judge_pool: ThreadPoolExecutor | None = None
         self._procs: list = []
-        self.vectors: vecfile.Vectors | None = None
+        self._vectors: vecfile.Vectors | None = None
         self.prepared: list[Prepared] | None = None
         self._zygote: Zygote | None = None
         self._slots: queue.Queue[Sandbox] | None = None
@@ -151,6 +151,12 @@ class Grader:
     @property
     def formulas(self) -> list[FormulaVectors]:
         return [p.formula for p in self.prepare_batch()]
+
+    @property
+    def vectors(self) -> vecfile.Vectors:
+        """The whole vectors file, read (waiting for it, if need be)."""
+        self.prepare_batch()
+        return self._vectors
 
     @property
     def sha256(self) -> str:
@@ -208,7 +214,7 @@ class Grader:
         if self.prepared is None:
             out = self._reading.all()
             s = self._reading.opened()
-            self.vectors = vecfile.Vectors(s.manifest, {p.formula.id: p.formula for p in out}, s.sha256, s.path)
+            self._vectors = vecfile.Vectors(s.manifest, {p.formula.id: p.formula for p in out}, s.sha256, s.path)
             for k, p in enumerate(out):
                 if self.on_prepare:
                     self.on_prepare(p.formula.id, k, len(out))
