@@ -3,7 +3,7 @@
 Everything in this package runs in a process that grades untrusted code, or
 starts one; none of it imports torch, SymPy, Hypothesis or the rest of
 ``checks``. The grader bind-mounts exactly these files (with
-``checks/core/wire.py`` and ``checks/core/gradfns.py``) into each sandbox.
+``checks/core/wire.py``, ``checks/core/wirejson.py`` and ``checks/core/gradfns.py``) into each sandbox.
 
 - :mod:`.frames`  length-prefixed frames on a socket, with a size cap
 - :mod:`.zygote`  the launcher: forks, joins a cgroup, execs bubblewrap

@@ -1,7 +1,7 @@
 """The sandbox's levels, their refusal, and the grader's own robustness (zygote timeouts).
 
-The attacks themselves are in test_hostile.py (strongest level) and
-test_levels.py (the lower ones).
+The attacks themselves are in test_hostile_*.py (strongest level) and
+test_levels_*.py (the lower ones).
 """
 
 from __future__ import annotations
