@@ -85,6 +85,32 @@ class FrameBuffer:
         return payload
 
 
+    def take(self, cap: int) -> bytes | None:
+        """The next frame's payload if it is all here, else None; FrameError when it announces more than
+        ``cap`` bytes (checked as soon as its length is here). :meth:`next_length`, the cap and :meth:`pop`
+        in one go (the length read once)."""
+        buf, pos = self.buf, self.pos
+        if len(buf) - pos < 4:
+            return None
+        (n,) = HDR.unpack_from(buf, pos)
+        if n > cap:
+            raise FrameError(f"a frame of {n} bytes (at most {cap} allowed)")
+        start = pos + 4
+        end = start + n
+        if end > len(buf):
+            return None
+        with memoryview(buf) as view:
+            payload = view[start:end].tobytes()
+        self.pos = end
+        if end == len(buf):
+            buf.clear()
+            self.pos = 0
+        elif end > 1 << 20:
+            del buf[:end]
+            self.pos = 0
+        return payload
+
+
 class FrameReader(FrameBuffer):
     """Frames from ``fd``, read in large chunks (one read for every frame already written).
 
@@ -99,13 +125,9 @@ class FrameReader(FrameBuffer):
     def recv(self, cap: int = 1 << 30) -> bytes | None:
         """The next frame's payload; None at end of file; FrameError past ``cap`` bytes."""
         while True:
-            n = self.next_length()
-            if n is not None:
-                if n > cap:
-                    raise FrameError(f"a frame of {n} bytes (at most {cap} allowed)")
-                payload = self.pop()
-                if payload is not None:
-                    return payload
+            payload = self.take(cap)
+            if payload is not None:
+                return payload
             b = _read(self.fd, 1 << 20)
             if not b:
                 return None
