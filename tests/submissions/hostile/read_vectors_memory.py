@@ -12,8 +12,11 @@
    /var/tmp, $HOME, /root, /home/* and the grader's working directories (the
    ancestors' cwd). Each candidate (a regular file starting with a zip
    header) is opened with zipfile + json + numpy.load(allow_pickle=False)
-   (checks.* cannot be imported; both layouts of the format are decoded: one
-   .npy per array, or flat pools per formula);
+   (checks.* cannot be imported; every layout of the format is decoded:
+   format 1, one .npy per array; format 2, a JSON tree per value slicing flat
+   pools per formula and dtype; format 3, each value a shared skeleton and
+   its leaves, the arrays cut out of the pools by group of one dtype and
+   shape and taken in value order as ``seq.npy`` lists them);
    a public file (manifest ``visibility`` "public") is skipped: its answers
    are not the ones graded. Every function then looks its input up among the
    file's cases and returns the stored answer: where the file is readable
@@ -138,7 +141,7 @@ def _candidates():
 
 
 def _dec(t, arr):
-    """A value of the vectors format (JSON tree + .npy members) as numpy / Python objects."""
+    """A value of formats 1-2 (one JSON tree per value + .npy members) as numpy / Python objects."""
     if t is None or isinstance(t, (bool, str, int, float)):
         return t
     if isinstance(t, list):
@@ -161,7 +164,57 @@ def _dec(t, arr):
         return {k: _dec(x, arr) for k, x in t["v"]}
     if tag == "sc":
         return np.asarray(_dec(t["v"], arr), dtype=np.dtype(t["d"]))[()]
+    if tag == "gradfn":                               # a grad_fn object: its fields as a dict
+        return {k: _dec(x, arr) for k, x in t["v"].items()}
+    if tag == "ref":                                  # a judge function: its name and keywords
+        return (t["fn"], {k: _dec(x, arr) for k, x in t["kw"].items()})
     raise ValueError(f"tag {tag!r}")
+
+
+def _leaf3(x):
+    if isinstance(x, dict):                           # a non-finite float / a big int
+        return float(x["v"]) if x["$"] == "f" else int(x["v"])
+    return x
+
+
+def _node3(node, take, leaf):
+    """A format-3 skeleton node filled with the next arrays (take()) and leaves (leaf())."""
+    if node == "nd":
+        return take()
+    if node == "x":
+        return _leaf3(leaf())
+    if isinstance(node, list):
+        return [_node3(x, take, leaf) for x in node]
+    tag = node["$"]
+    if tag == "tuple":
+        return tuple(_node3(x, take, leaf) for x in node["v"])
+    if tag in ("dict", "gradfn"):                     # (a grad_fn object: its fields as a dict)
+        return {k: _node3(x, take, leaf) for k, x in node["v"]}
+    if tag == "sc":
+        return np.asarray(_node3(node["v"], take, leaf), dtype=np.dtype(node["d"]))[()]
+    if tag == "ref":                                  # a judge function: its name and keywords (their arrays taken)
+        return (node["fn"], {k: _node3(x, take, leaf) for k, x in node["kw"]})
+    raise ValueError(f"tag {tag!r}")
+
+
+def _dec3(v, doc, take):
+    """A value of format 3: ``s`` or ``[s, leaf, ...]``, skeleton ``doc["skeletons"][s]``."""
+    if isinstance(v, int):
+        return _node3(doc["skeletons"][v], take, None)
+    return _node3(doc["skeletons"][v[0]], take, iter(v[1:]).__next__)
+
+
+def _arrays3(doc, arr):
+    """next() over a format-3 formula's arrays in value order: the groups cut out of the pools, seq.npy."""
+    pos = [0] * len(doc["pools"])
+    groups = []
+    for p, c, shape in doc["groups"]:               # each group: ``c`` arrays of one shape, next in pool ``p``
+        n = c * int(np.prod(shape, dtype=np.int64))
+        block = arr(p)[pos[p]:pos[p] + n].reshape((c, *shape))
+        pos[p] += n
+        groups.append(iter([block[i, ...].copy() for i in range(c)]))
+    seq = arr(f"arrays/{doc['id']}/seq.npy")         # the group of each array, in value order
+    return iter([next(groups[g]) for g in seq.tolist()]).__next__
 
 
 def _read_vectors(z):
@@ -182,12 +235,24 @@ def _read_vectors(z):
                 cache[member] = np.load(io.BytesIO(z.read(member)), allow_pickle=False)
             return cache[member]
 
-        cases = [(tuple(_dec(c["args"], arr)), _dec(c["kwargs"], arr)) for c in doc["cases"]]
+        if "skeletons" in doc:  # format 3: every value in file order (compare, cases, oracles), one array stream
+            take = _arrays3(doc, arr)
+            if doc.get("compare") is not None:
+                _dec3(doc["compare"], doc, take)
+            cases = [(tuple(_dec3(c["args"], doc, take)), _dec3(c["kwargs"], doc, take)) for c in doc["cases"]]
+            oracles = []
+            for o in doc["oracles"]:
+                if o.get("fn") is not None:
+                    _dec3(o["fn"], doc, take)
+                oracles.append((o, [_dec3(e, doc, take) for e in o["expected"]]))
+        else:
+            cases = [(tuple(_dec(c["args"], arr)), _dec(c["kwargs"], arr)) for c in doc["cases"]]
+            oracles = [(o, None) for o in doc["oracles"]]
         table = found.setdefault(fn, {})
-        for o in sorted(doc["oracles"], key=lambda o: o.get("kind") != "value"):  # stored values first
-            for i, e in zip(o["cases"], o["expected"]):
+        for o, expected in sorted(oracles, key=lambda oe: oe[0].get("kind") != "value"):  # stored values first
+            for j, (i, e) in enumerate(zip(o["cases"], o["expected"])):
                 args, kwargs = cases[i]
-                table.setdefault(_key(args, kwargs), _dec(e, arr))
+                table.setdefault(_key(args, kwargs), expected[j] if expected is not None else _dec(e, arr))
     return found
 
 
