@@ -417,6 +417,27 @@ def _plan_of(fv, oracle, hooks=None) -> _Plan | None:
     return plan
 
 
+#: the prepared judges' oracles judged once (id -> weak reference): their plan costs more to build than one
+#: submission's results judged case by case, so it is built when the oracle judges its second submission (a
+#: single grade never builds one; a batch does, once). False: build it on first use. (The default
+#: comparison's plans cost less than judging case by case: always built.)
+LAZY = True
+_SEEN: dict[int, weakref.ref] = {}
+
+
+def _second_use(oracle) -> bool:
+    entry = _PLANS.get(id(oracle))
+    if not LAZY or (entry is not None and entry[0]() is oracle):
+        return True
+    seen = _SEEN.get(id(oracle))
+    if seen is not None and seen() is oracle:
+        return True
+    for dead in [d for d, r in list(_SEEN.items()) if r() is None]:
+        _SEEN.pop(dead, None)
+    _SEEN[id(oracle)] = weakref.ref(oracle)
+    return False
+
+
 def _bulk_verdicts(fv, oracle, results: dict) -> list | None:
     """Per case of the oracle: True where verdict_of certainly returns None, the CheckFailure it certainly
     returns, or None (judged by verdict_of). None: no bulk test for this oracle."""
@@ -425,6 +446,8 @@ def _bulk_verdicts(fv, oracle, results: dict) -> list | None:
         hooks = _hooks(fv.compare if oracle.kind == "value" else oracle.fn)
         if hooks is None:
             return None
+    if hooks is not None and not _second_use(oracle):
+        return None
     plan = _plan_of(fv, oracle, hooks)
     if plan is None:
         return None

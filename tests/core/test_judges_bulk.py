@@ -30,6 +30,12 @@ def vectors():
     return vecfile.read(data.PUBLIC_VECTORS, BOUNDED + CHECKED).formulas
 
 
+@pytest.fixture(autouse=True)
+def eager(monkeypatch):
+    """The bulk test from an oracle's first use (a grader builds a prepared judge's plan on its second)."""
+    monkeypatch.setattr(assess, "LAZY", False)
+
+
 def _answers(fv) -> dict:
     out: dict = {}
     for o in sorted(fv.oracles, key=lambda o: o.kind != "value"):
@@ -257,3 +263,21 @@ def test_judges_are_still_functions_of_the_case_and_result():
     assert isinstance(f, functools.partial) and assess._hooks(f) is not None
     assert assess._hooks(optimizer.scaled_compare(("theta",), optimizer._scale_sgd)) is not None
     assert assess._hooks(lambda case, r: None) is None
+
+
+def test_a_prepared_judges_plan_is_built_on_its_second_submission(monkeypatch):
+    """One grade judges case by case (a plan costs more than that); from the second on, the bulk test
+    judges, and every assessment is the same."""
+    monkeypatch.setattr(assess, "LAZY", True)
+    fv = vecfile.read(data.PUBLIC_VECTORS, ["optim.adam_step"]).formulas["optim.adam_step"]  # oracles of its own
+    hooked = {o.name for o in fv.oracles if _hooked(fv, o)}
+    assert hooked
+    res = {i: (None, _cp(e)) for i, e in _answers(fv).items()}
+    calls = [_verdict_of_calls(monkeypatch, fv, res) for _ in range(3)]
+    assert set(calls[0]) & hooked and len(calls[0]) >= len(fv.cases)   # the first: every case judged alone
+    assert not set(calls[1]) & hooked and not set(calls[2]) & hooked    # then in bulk
+    wrong = dict(res)
+    i = next(iter(wrong))
+    wrong[i] = (None, tuple(np.asarray(x) * 1.5 + 1.0 for x in wrong[i][1]))
+    first = assess.assess(fv, wrong, fast=True)
+    assert first.verdict is not Verdict.PASSED and _key(first) == _key(assess.assess(fv, wrong, fast=False))
