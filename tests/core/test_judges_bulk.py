@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from checks import data
-from checks.core import assess, vecfile
+from checks.core import assess, bulk, vecfile
 from checks.core.case import Case
 from checks.core.compare import Tol
 from checks.core.verdicts import CheckFailure, Verdict
@@ -33,7 +33,7 @@ def vectors():
 @pytest.fixture(autouse=True)
 def eager(monkeypatch):
     """The bulk test from an oracle's first use (a grader builds a prepared judge's plan on its second)."""
-    monkeypatch.setattr(assess, "LAZY", False)
+    monkeypatch.setattr(bulk, "LAZY", False)
 
 
 def _answers(fv) -> dict:
@@ -268,7 +268,7 @@ def test_judges_are_still_functions_of_the_case_and_result():
 def test_a_prepared_judges_plan_is_built_on_its_second_submission(monkeypatch):
     """One grade judges case by case (a plan costs more than that); from the second on, the bulk test
     judges, and every assessment is the same."""
-    monkeypatch.setattr(assess, "LAZY", True)
+    monkeypatch.setattr(bulk, "LAZY", True)
     fv = vecfile.read(data.PUBLIC_VECTORS, ["optim.adam_step"]).formulas["optim.adam_step"]  # oracles of its own
     hooked = {o.name for o in fv.oracles if _hooked(fv, o)}
     assert hooked
