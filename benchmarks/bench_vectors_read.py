@@ -9,7 +9,7 @@ modules are imported (``checks.grader.grade``): the reading runs in the grader's
 heap the garbage collector walks too. Each round reads, one after the other (so that a busy
 machine slows all of them alike): the old file with the old reader, the new file with the new
 reader, the old file with the new reader (format 2 is still read); then the pickling of every
-case as ``checks.grader.grade.prepare`` does it. It prints the CPU time (``time.process_time``,
+case as ``checks.grader.reading.prepare`` does it. It prints the CPU time (``time.process_time``,
 the steadier number on a loaded machine) and the wall time of each, best and median of
 ``--rounds``, the files' sizes, and checks that the new reader gives the same values as the old
 one, bit for bit (types, dtypes, shapes, bytes, judges), and the same case pickles.

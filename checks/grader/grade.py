@@ -31,12 +31,12 @@ from checks.core import feedback, vecfile
 from checks.core.assess import Assessment, assess, diagnosis_of
 from checks.core.assess import render as render_assessment
 from checks.core.verdicts import CheckFailure, HarnessError, Status, Verdict
-from checks.core.vecfile import FormulaVectors, VectorsError  # noqa: F401  (re-exported)
+from checks.core.vecfile import FormulaVectors, VectorsError
 from checks.grader import isolation as isolation_mod
 from checks.grader import sandbox
 from checks.grader.notebook import relocate_result
 from checks.grader.policy import scan
-from checks.grader.reading import Prepared, _Reading, load_vectors, open_vectors, prepare  # noqa: F401  (re-exported)
+from checks.grader.reading import Prepared, _Reading
 from checks.grader.results import FormulaResult, SubmissionResult  # noqa: F401  (re-exported)
 from checks.grader.rubric import Rubric
 from checks.grader.sandbox import Sandbox, SandboxError, Zygote

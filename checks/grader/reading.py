@@ -55,12 +55,6 @@ def open_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Stre
     return s
 
 
-def load_vectors(path: str | None, ids: list[str] | None = None) -> vecfile.Vectors:
-    """The vectors file ``path`` (None: the package's public file), only ``ids`` if given, read whole."""
-    s = open_vectors(path, ids)
-    return vecfile.Vectors(s.manifest, {fv.id: fv for fv in s}, s.sha256, s.path)
-
-
 class _Reading:
     """The vectors file read and prepared in a background thread, one formula at a time, in its order.
 
