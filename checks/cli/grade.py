@@ -175,8 +175,6 @@ def _options(args):
 
 
 def run(args) -> int:
-    from checks.grader import batch as batch_mod
-
     err = cc.make(stderr=True)
     if getattr(args, "write_reference", None):
         from checks.grader import refsub
@@ -192,6 +190,12 @@ def run(args) -> int:
             return cc.OK
     if not args.paths:
         raise UsageError("give a submission .py file (or files / directories with --out grades.csv)")
+    if not getattr(args, "dask", None):  # the isolation probes run while the grader is imported
+        from checks.grader import isolation
+
+        isolation.detect_ahead()
+    from checks.grader import batch as batch_mod
+
     rub, ids = _options(args)
     from checks.scale import cli as scale_cli
 

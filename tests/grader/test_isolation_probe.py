@@ -211,3 +211,86 @@ def sequential_with(bwrap_why) -> isolation.Capabilities:
     sc_why = scfilter.available() or isolation._try_seccomp()
     cg, cg_why = cgroups.available()
     return isolation.Capabilities(bwrap if not why else None, why, sc_why, os.geteuid() == 0, cg, cg_why)
+
+
+# --------------------------------------------------------------------------
+# detect_ahead: the CLI starts the probes while it imports the grader
+# --------------------------------------------------------------------------
+
+def test_detect_ahead_probes_once_in_the_background_and_detect_waits_for_it(tmp_path, monkeypatch):
+    """The fake bwrap takes 1 s: detect_ahead() returns at once; detect() then waits for that very probe
+    (the same Capabilities, the bwrap probe run once, the seccomp probe in the background thread); a
+    second detect_ahead() starts nothing."""
+    m = Machine(tmp_path, monkeypatch, "missing", "available")
+    (m.bin / "bwrap").write_text("#!/bin/sh\nsleep 1\necho ok\n")
+    (m.bin / "bwrap").chmod(0o755)
+    monkeypatch.setattr(isolation, "_AHEAD", None)
+    t = time.monotonic()
+    isolation.detect_ahead()
+    assert time.monotonic() - t < 0.5, "detect_ahead waited for the probes"
+    isolation.detect_ahead()
+    caps = isolation.detect()
+    assert time.monotonic() - t >= 1.0
+    assert [r[0] for r in m.runs] == [str(m.bin / "bwrap")]
+    assert m.seccomp_threads == ["formulacheck-detect"]
+    isolation.detect_ahead()  # after the end: nothing more
+    assert isolation.detect() is caps and len(m.runs) == 1
+    assert caps.bwrap == str(m.bin / "bwrap") and caps.seccomp_why == "" and caps == sequential()
+
+
+def test_a_probe_that_raised_ahead_is_raised_by_detect(tmp_path, monkeypatch):
+    """What the background detection raised is not lost: detect() probes again and raises it."""
+    Machine(tmp_path, monkeypatch, "ok", "available")
+    monkeypatch.setattr(isolation, "_AHEAD", None)
+    calls = []
+
+    class Broke(Exception):
+        pass
+
+    def bwrap_why(argv):
+        calls.append(threading.current_thread().name)
+        raise Broke("bwrap probe")
+
+    monkeypatch.setattr(isolation, "_bwrap_why", bwrap_why)
+    isolation.detect_ahead()
+    isolation._AHEAD.join(10)
+    with pytest.raises(Broke):
+        isolation.detect()
+    assert len(calls) == 2 and isolation._CAPS is None
+
+
+# --------------------------------------------------------------------------
+# the real probe: a sandbox of the worker's file system must hold what the worker needs
+# --------------------------------------------------------------------------
+
+def _without(argv: list[str], dest) -> list[str]:
+    """``argv`` without the --ro-bind whose destination ``dest(d)`` accepts."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--ro-bind" and dest(argv[i + 2]):
+            i += 3
+            continue
+        out.append(argv[i])
+        i += 1
+    assert len(out) < len(argv), "no such bind in the probe's command line"
+    return out
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_real_probe_fails_when_the_sandbox_lacks_what_the_worker_needs():
+    """The probe (the worker's file system, no numpy import) passes as it is, and fails, naming what is
+    missing, without numpy's bundled libraries, without numpy, without one of the worker's modules."""
+    bwrap = shutil.which("bwrap")
+    argv = isolation._bwrap_probe(bwrap)
+    ok = isolation._bwrap_why(argv)
+    if ok.startswith("bwrap failed here") and "numpy" not in ok and "Assertion" not in ok:
+        pytest.skip(f"namespaces are not to be had here: {ok}")
+    assert ok == ""
+    libs = [d for d in argv if d.startswith("/fc/site/numpy.libs")]
+    if libs:  # a wheel's numpy (a distribution's links the system's libraries)
+        why = isolation._bwrap_why(_without(argv, lambda d: d.startswith("/fc/site/numpy.libs")))
+        assert why.startswith("bwrap failed here (OSError: ") and ".so" in why, why
+    why = isolation._bwrap_why(_without(argv, lambda d: d == "/fc/site/numpy"))
+    assert why == "bwrap failed here (AssertionError: numpy has no _multiarray_umath here)", why
+    why = isolation._bwrap_why(_without(argv, lambda d: d == "/fc/lib/checks/worker/runner.py"))
+    assert why == "bwrap failed here (AssertionError: checks.worker.runner)", why
