@@ -75,9 +75,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)", prog=self.prog)
 
 
+class _Version(argparse.Action):
+    """``--version``: the version looked up only when asked (importlib.metadata costs 40 ms of every start)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(f"formulacheck {console.version()}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="formulacheck", description="Verify, grade and audit the formulas of deep learning.")
-    ap.add_argument("--version", action="version", version=f"formulacheck {console.version()}")
+    ap.add_argument("--version", action=_Version, help="show the version and exit")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         mod = importlib.import_module(name)
