@@ -53,6 +53,7 @@ from checks.core.compare import assert_close
 from checks.core.judge import conform_outputs, verdict_of
 from checks.core.verdicts import CheckFailure, Verdict
 from checks.core.bulk import _PLANS, _bulk_verdicts, _checked, _hooks, _plan_of  # noqa: F401  (tests use them here)
+from checks.core.bulk import answer_classes
 
 #: a relative error above this is a bug no tolerance discussion can explain
 LARGE = 1e-3
@@ -176,18 +177,34 @@ def assess(fv, results: dict[int, tuple[CheckFailure | None, Any]], *, fast: boo
     wrong: set[str] = set()
     measured_any = False
     bulk = FAST if fast is None else fast
+    # value oracles agreeing bit for bit on a case's answer: that case is judged once (checks.core.bulk)
+    classes = answer_classes(fv) if bulk else {}
+    judged: dict[tuple, CheckFailure | None] = {}
     for oracle in fv.oracles:
         pairs = list(zip(oracle.cases, oracle.expected))
         for i, _ in pairs:
             a.results.setdefault(i, results[i][1])
+        cls = classes.get(id(oracle))
         known = _bulk_verdicts(fv, oracle, results) if bulk else None
         if known is not None:
-            pairs = [(i, e, v) for (i, e), v in zip(pairs, known) if v is not True]
+            if cls is not None:
+                judged.update(((i, cls[p]), None if v is True else v) for p, (i, v) in enumerate(zip(oracle.cases, known))
+                              if v is not None)
+            pairs = [(p, i, e, v) for p, ((i, e), v) in enumerate(zip(pairs, known)) if v is not True]
         else:
-            pairs = [(i, e, None) for i, e in pairs]
-        for i, exp, v in pairs:
+            pairs = [(p, i, e, None) for p, (i, e) in enumerate(pairs)]
+        for p, i, exp, v in pairs:
             pre, actual = results[i]
-            failure = pre if pre is not None else v if v is not None else verdict_of(fv, oracle, fv.cases[i], actual, exp)
+            if pre is not None:
+                failure = pre
+            elif v is not None:
+                failure = v
+            elif cls is None:
+                failure = verdict_of(fv, oracle, fv.cases[i], actual, exp)
+            else:
+                key = (i, cls[p])
+                failure = judged[key] if key in judged else judged.setdefault(
+                    key, verdict_of(fv, oracle, fv.cases[i], actual, exp))
             if failure is None:
                 continue
             if a.failure is None:

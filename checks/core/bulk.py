@@ -151,12 +151,13 @@ def _assemble(cases, specs, answers, leaves_per_case, bounds_per_case, **extra) 
     flat = [x for ls in leaves_per_case for x in ls]
     E = np.concatenate(flat, axis=None) if flat else np.zeros(0)
 
-    def cat(k):
-        parts = [b[k] for bs in bounds_per_case for b in bs]
+    def cat(k, missing=None):  # a leaf without an interval (None): the empty one, inf .. -inf
+        parts = [b[k] if b[k] is not None else np.full(b[0].shape, missing) for bs in bounds_per_case for b in bs]
         return np.concatenate(parts, axis=None) if parts else np.zeros(0)
 
     has_interval = any(b[1] is not None for bs in bounds_per_case for b in bs)
-    B, L, H = cat(0), cat(1) if has_interval else None, cat(2) if has_interval else None
+    B = cat(0)
+    L, H = (cat(1, np.inf), cat(2, -np.inf)) if has_interval else (None, None)
     return _Plan(tuple(cases), specs, tuple(answers), ends - np.asarray(counts, dtype=np.int64), ends, E, B,
                  L, H, **extra)
 
@@ -210,15 +211,30 @@ def _hooks(f):
     return prep, check, getattr(g, "bounds", None), kw
 
 
+_ATOMS = frozenset((float, int, bool, str, bytes, type(None), np.float64, np.float32, np.int64, np.bool_))
+
+
 def _freeze(x, depth: int = 0) -> None:
     """Make the arrays of a prepared state read-only (a check cannot change what later results see)."""
-    if isinstance(x, np.ndarray):
+    t = type(x)
+    if t is np.ndarray or isinstance(x, np.ndarray):
         x.setflags(write=False)
         return
-    parts = x if isinstance(x, (tuple, list)) else x.values() if isinstance(x, dict) else \
+    if t in _ATOMS or depth >= 8:
+        return
+    parts = x if t is tuple or t is list or isinstance(x, (tuple, list)) else x.values() if isinstance(x, dict) else \
         vars(x).values() if hasattr(x, "__dict__") and not callable(x) else ()
-    for v in parts if depth < 8 else ():
-        _freeze(v, depth + 1)
+    for v in parts:
+        if type(v) is np.ndarray:
+            v.setflags(write=False)
+        elif type(v) not in _ATOMS:
+            _freeze(v, depth + 1)
+
+
+def _leaf(v, x: np.ndarray) -> np.ndarray:
+    """A bound ``v`` of the answer's float leaf ``x`` as float64 of its shape (broadcast if need be)."""
+    a = np.asarray(v, dtype=np.float64)
+    return a if a.shape == x.shape else np.broadcast_to(a, x.shape)
 
 
 def _build_hooked(fv, oracle, tol, hooks) -> _Plan | None:
@@ -244,14 +260,13 @@ def _build_hooked(fv, oracle, tol, hooks) -> _Plan | None:
                 if got is None or len(got) != len(ls):
                     raise _Unsupported
                 for x, (b, lo, hi) in zip(ls, got):   # no interval (None): the difference alone decides
-                    bs.append(tuple(np.broadcast_to(np.asarray(v, dtype=np.float64), x.shape)
-                                    for v in (b, np.inf if lo is None else lo, -np.inf if lo is None else hi)))
+                    bs.append((_leaf(b, x), None, None) if lo is None else (_leaf(b, x), _leaf(lo, x), _leaf(hi, x)))
             except Exception:
                 s, ls, bs = None, [], []
         specs.append(s)
         leaves.append(ls)
         bnds.append(bs)
-    if not any(np.any(lo <= hi) for bs in bnds for (_, lo, hi) in bs):   # no interval anywhere
+    if not any(lo is not None and np.any(lo <= hi) for bs in bnds for (_, lo, hi) in bs):   # no interval anywhere
         bnds = [[(b, None, None) for b, _, _ in bs] for bs in bnds]
     f = fv.compare if value else oracle.fn
     return _assemble(oracle.cases, specs, oracle.expected, leaves, bnds, states=states, check=check,
@@ -375,3 +390,69 @@ def _checked(fv, oracle, plan: _Plan, p: int, actual: Any):
     except Exception:
         return None
     return True
+
+
+# --------------------------------------------------------------------------
+# value oracles that agree bit for bit: one judgement per case
+# --------------------------------------------------------------------------
+#
+# A value oracle's verdict on case i is a function of the formula (its comparison, its outputs), the case,
+# the result, the answer and the tolerance (checks.core.judge.judge: the oracle itself enters only by its
+# kind and its tol). Two value oracles whose answers for case i are equal bit for bit (same types, dtypes,
+# shapes and bytes) under the same tolerance give that case the same verdict: it is judged once (a torch
+# module and torch.nn.functional give the same bits on about a quarter of the public file's answers).
+
+def _same(a: Any, b: Any, depth: int = 0) -> bool:
+    """``a`` and ``b`` equal bit for bit: same types, dtypes, shapes and bytes (floats by their IEEE bytes)."""
+    t = type(a)
+    if t is not type(b) or depth > 64:
+        return False
+    if t is np.ndarray:
+        return a.dtype == b.dtype and a.shape == b.shape and a.dtype.kind in "biuf" and a.tobytes() == b.tobytes()
+    if t is float or t is np.float64 or t is np.float32:
+        return np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    if t is int or t is bool or t is str or t is np.int64 or t is np.bool_ or a is None:
+        return a == b
+    if t is tuple or t is list:
+        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b))
+    if t is dict:
+        return list(a) == list(b) and all(_same(a[k], b[k], depth + 1) for k in a)
+    return False   # anything else: never taken for the same
+
+
+#: id(formula vectors) -> (weak reference to them, {id(oracle): [class of each of its answers]})
+_CLASSES: dict[int, tuple] = {}
+
+
+def answer_classes(fv) -> dict[int, list]:
+    """Per value oracle of ``fv`` (by id), the class of each of its answers: two answers of one case share a
+    class when they are equal bit for bit under the same tolerance (see above). Cached while ``fv`` lives."""
+    entry = _CLASSES.get(id(fv))
+    if entry is not None and entry[0]() is fv:
+        return entry[1]
+    out: dict[int, list] = {}
+    seen: dict[int, list] = {}   # case -> [(answer, tol, class)]
+    n = 0
+    for o in fv.oracles:
+        if o.kind != "value" or len(o.cases) != len(o.expected):
+            continue
+        tol = o.tol or fv.tol
+        classes = []
+        for i, e in zip(o.cases, o.expected):
+            c = None
+            for e2, t2, c2 in seen.get(i, ()):
+                if t2 == tol and _same(e, e2):
+                    c = c2
+                    break
+            if c is None:
+                c, n = n, n + 1
+                seen.setdefault(i, []).append((e, tol, c))
+            classes.append(c)
+        out[id(o)] = classes
+    for dead in [d for d, e in list(_CLASSES.items()) if e[0]() is None]:
+        _CLASSES.pop(dead, None)
+    try:
+        _CLASSES[id(fv)] = (weakref.ref(fv), out)
+    except TypeError:   # not weakly referenceable: not cached
+        pass
+    return out

@@ -281,3 +281,71 @@ def test_a_prepared_judges_plan_is_built_on_its_second_submission(monkeypatch):
     wrong[i] = (None, tuple(np.asarray(x) * 1.5 + 1.0 for x in wrong[i][1]))
     first = assess.assess(fv, wrong, fast=True)
     assert first.verdict is not Verdict.PASSED and _key(first) == _key(assess.assess(fv, wrong, fast=False))
+
+
+# --------------------------------------------------------------------------
+# value oracles agreeing bit for bit: each case judged once
+# --------------------------------------------------------------------------
+
+def _pairs(fv) -> int:
+    return sum(len(o.cases) for o in fv.oracles if o.kind == "value")
+
+
+def test_answer_classes_join_only_answers_equal_bit_for_bit():
+    """Two answers of one case share a class iff they are equal bit for bit under one tolerance: one ulp,
+    the sign of a zero, the dtype, a list for a tuple, another tolerance each make a class of their own."""
+    import dataclasses
+
+    fv = vecfile.read(data.PUBLIC_VECTORS, ["norm.batchnorm_backward"]).formulas["norm.batchnorm_backward"]
+    classes = bulk.answer_classes(fv)
+    values = [o for o in fv.oracles if o.kind == "value"]
+    a, b = values[0], values[1]
+    twins = [p for p, i in enumerate(a.cases) if i in b.cases
+             and classes[id(a)][p] == classes[id(b)][b.cases.index(i)]]
+    assert twins, "the public file's torch and torch.nn.functional answers agree on some cases"
+    for p in twins:
+        q = b.cases.index(a.cases[p])
+        assert bulk._same(a.expected[p], b.expected[q])
+    p = twins[0]
+    e = a.expected[p]
+    x = np.asarray(e[0])
+    variants = {
+        "one ulp": (np.nextafter(x, np.inf),) + tuple(e[1:]),
+        "float32": (x.astype(np.float32),) + tuple(e[1:]),
+        "a list": list(e),
+        "-0.0": (np.where(x == 0, -0.0, x) if (x == 0).any() else -x,) + tuple(e[1:]),
+    }
+    for why, v in variants.items():
+        other = dataclasses.replace(b, name="twin", cases=[a.cases[p]], expected=[v])
+        f2 = dataclasses.replace(fv, oracles=[a, other])
+        c = bulk.answer_classes(f2)
+        assert c[id(other)][0] != c[id(a)][p], why
+    same = dataclasses.replace(b, name="twin", cases=[a.cases[p]], expected=[_cp(e)])
+    looser = dataclasses.replace(same, name="looser", tol=Tol(atol=1.0, rtol=1.0))
+    c = bulk.answer_classes(dataclasses.replace(fv, oracles=[a, same, looser]))
+    assert c[id(same)][0] == c[id(a)][p] and c[id(looser)][0] != c[id(a)][p]
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_case_is_judged_once_per_class_with_the_same_assessment(monkeypatch, lazy):
+    """On its first submission (case by case) the formula's verdict_of calls are one per (case, class), fewer
+    than its (case, value oracle) pairs; right and wrong results give the assessment of one verdict_of per
+    pair (fast=False)."""
+    monkeypatch.setattr(bulk, "LAZY", lazy)
+    fid = "norm.batchnorm_backward"
+    fv = vecfile.read(data.PUBLIC_VECTORS, [fid]).formulas[fid]   # oracles of its own: no plan yet
+    classes = bulk.answer_classes(fv)
+    distinct = len({(i, c) for o in fv.oracles if o.kind == "value" for i, c in zip(o.cases, classes[id(o)])})
+    assert distinct < _pairs(fv)
+    res = {i: (None, _cp(e)) for i, e in _answers(fv).items()}
+    calls = _verdict_of_calls(monkeypatch, fv, res)
+    values = {o.name for o in fv.oracles if o.kind == "value"}
+    if lazy:
+        assert len([c for c in calls if c in values]) == distinct
+    assert _both(fv, res).verdict is Verdict.PASSED
+    for k in (0, 1, len(res) // 2):
+        wrong = dict(res)
+        i = sorted(wrong)[k]
+        wrong[i] = (None, tuple(np.asarray(x) * 1.5 + 1.0 for x in wrong[i][1]))
+        a = _both(fv, wrong)
+        assert a.verdict is not Verdict.PASSED and a.failing == [i]
