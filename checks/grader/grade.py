@@ -174,6 +174,10 @@ class Grader:
             return list(names.values())
         return [f.fn_name for f in self.formulas]  # a file built before the manifest named them
 
+    def _read_ahead(self, k: int) -> list[Prepared]:
+        """The formulas from ``k`` on that are read already (without waiting)."""
+        return self.prepared[k:] if self.prepared is not None else self._reading.read_from(k)
+
     def _prepared_at(self, k: int) -> Prepared:
         """Formula ``k`` prepared for the workers (waiting for it to be read, if need be)."""
         return self.prepared[k] if self.prepared is not None else self._reading.at(k)
@@ -460,12 +464,17 @@ class Grader:
         """Every formula: the worker runs formula k+1 while a grader thread judges formula k."""
         pending: list = []
         done: list[Prepared] = []
-        for k in range(self.n_formulas):
+        n = self.n_formulas
+        for k in range(n):
             p = self._prepared_at(k)  # read while the formulas before it ran
             done.append(p)
-            r = self._run_formula(sb, p, p.formula.fn_name in have)
+            present = p.formula.fn_name in have
+            # the next formula that runs, if it is read already: its request is queued behind this one's
+            nxt = next((q for q in self._read_ahead(k + 1) if q.formula.fn_name in have), None) if present else None
+            r = self._run_formula(sb, p, present, nxt)
             pending.append(self._judge_pool.submit(self._judge_formula, p, r) if isinstance(r, list) else r)
             if sb.violations:
+                sb.drop_ahead()
                 break
         out = []
         for p, r in zip(done, pending):
@@ -476,14 +485,15 @@ class Grader:
             out.append(res)
         return out
 
-    def _run_formula(self, sb: Sandbox, p: Prepared, present: bool) -> "FormulaResult | list":
+    def _run_formula(self, sb: Sandbox, p: Prepared, present: bool, then: Prepared | None = None) -> "FormulaResult | list":
         """The worker's replies on every case of ``p`` (a list, to judge), or the result when there is nothing to judge."""
         f = p.formula
         fn = f.fn_name
         if not present:
             return FormulaResult(f.id, 0.0, p.points, Verdict.NOT_IMPLEMENTED, f"no function named {fn}",
                                  f"{f.id}: not implemented (the submission defines no function {fn})")
-        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout)
+        nxt = (then.formula.fn_name, then.blobs, then.formula.fresh_outputs) if then is not None else None
+        replies, problem = sb.run(fn, p.blobs, f.fresh_outputs, self.rubric.limits.timeout, nxt)
         if sb.violations:  # the whole submission scores 0: no need to judge
             return FormulaResult(f.id, 0.0, p.points, Verdict.POLICY, str(Verdict.POLICY), "; ".join(sb.violations))
         if any(r is not None and r["k"] == "notimpl" for r in replies):

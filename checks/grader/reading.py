@@ -116,6 +116,11 @@ class _Reading:
                 return self.prepared[k]
             raise self.error if self.error is not None else HarnessError(f"the vectors file has no formula #{k + 1}")
 
+    def read_from(self, k: int) -> list[Prepared]:
+        """The formulas from ``k`` on read so far (no wait)."""
+        with self.cv:
+            return self.prepared[k:]
+
     def all(self) -> list[Prepared]:
         with self.cv:
             self.cv.wait_for(lambda: self.done)

@@ -105,9 +105,12 @@ class _Conn:
         self.received = 0       # payload bytes since the last reset (per formula)
         self.parts: list[bytes] = []  # the parts (packed values) of the last message
 
-    def send(self, obj, as_json: bool = False) -> None:
+    def frame(self, obj, as_json: bool = False) -> bytes:
         data = json.dumps(obj).encode() if as_json else pickle.dumps(obj, protocol=5)
-        self.sock.sendall(HDR.pack(len(data)) + data)
+        return HDR.pack(len(data)) + data
+
+    def send(self, obj, as_json: bool = False) -> None:
+        self.sock.sendall(self.frame(obj, as_json))
 
     def recv(self, deadline: float, budget: int | None = None) -> dict:
         """The next message's header (its parts in ``self.parts``); WorkerGone on timeout / EOF / garbage /
@@ -197,6 +200,7 @@ class Sandbox:
         self.oom = False
         self._sub = None
         self._spare_job: tuple[threading.Thread, dict] | None = None  # the next submission's worker (prestart)
+        self._ahead: tuple | None = None  # (conn, fn, blobs, sender thread, box): the next run's request, sent ahead
 
     @property
     def resources(self) -> str:
@@ -381,8 +385,9 @@ class Sandbox:
             return f"{g.message} {when}"
         return f"{describe_exit(code)} {when}"
 
-    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float):
-        """Evaluate ``fn`` on each pickled case.
+    def run(self, fn: str, blobs: list[bytes], fresh: bool, budget: float, then: tuple | None = None):
+        """Evaluate ``fn`` on each pickled case; ``then`` (fn, blobs, fresh): the next run's request, queued
+        behind this one (:meth:`send_ahead`).
 
         Returns (replies, problem): replies[i] is the reply for case i (None
         when not reached); problem is None or (kind, index, message) with
@@ -394,6 +399,7 @@ class Sandbox:
             lr = self._start()
             if not lr.ok:
                 return replies, ("crash", 0, f"the worker could not be restarted: {lr.error}")
+        ahead, self._ahead = self._ahead, None
         deadline = time.monotonic() + budget
         bytes_budget = self.limits.max_result_mb << 21  # results and the arguments' echo, all cases together
         self.conn.received = 0
@@ -402,8 +408,16 @@ class Sandbox:
         # it ends): the replies before it may never have left the runner's buffer
         self.at = -1
         try:
-            self.conn.send({"op": "run", "fn": fn, "cases": blobs, "fresh": fresh,
-                            "max_bytes": self.limits.max_result_mb << 20})
+            if ahead is not None and ahead[0] is self.conn and ahead[1] == fn and ahead[2] is blobs:
+                ahead[3].join()  # the worker has read it (or the connection broke)
+                if "error" in ahead[4]:
+                    raise ahead[4]["error"]
+            else:
+                if ahead is not None and ahead[0] is self.conn:  # another request is queued: this worker is wrong
+                    raise WorkerGone("protocol", "a request sent ahead was not the next one run (a grader bug)")
+                self.conn.send(self._run_request(fn, blobs, fresh))
+            if then is not None:
+                self.send_ahead(*then)
             while True:
                 r = self._recv(deadline, bytes_budget)
                 if r.get("op") == "done":
@@ -433,6 +447,35 @@ class Sandbox:
             msg = self._gone(WorkerGone("crash", str(e)), f"while running {fn}")
             return replies, ("crash", i, msg)
 
+    def _run_request(self, fn: str, blobs: list[bytes], fresh: bool) -> dict:
+        return {"op": "run", "fn": fn, "cases": blobs, "fresh": fresh, "max_bytes": self.limits.max_result_mb << 20}
+
+    def send_ahead(self, fn: str, blobs: list[bytes], fresh: bool) -> None:
+        """Queue the request of the next :meth:`run` now (``fn`` on ``blobs``, the very list), while this one's
+        replies are read: the supervisor reads it when the current run ends, so the worker never waits for
+        the grader between two formulas. A thread sends it (it may block until the supervisor reads, while
+        this one reads replies). The next ``run`` must be that one (else: drop_ahead first)."""
+        if self.conn is None or self._ahead is not None:
+            return
+        conn, box = self.conn, {}
+        frame = conn.frame(self._run_request(fn, blobs, fresh))
+
+        def send() -> None:
+            try:
+                conn.sock.sendall(frame)
+            except OSError as e:  # the worker is gone: the run meets it
+                box["error"] = e
+
+        t = threading.Thread(target=send, name="formulacheck-send-ahead", daemon=True)
+        t.start()
+        self._ahead = (conn, fn, blobs, t, box)
+
+    def drop_ahead(self) -> None:
+        """A request sent ahead will not be run (the submission stops here): the worker stops now."""
+        if self._ahead is not None:
+            self._ahead = None
+            self.kill()
+
     def probe(self) -> dict:
         self.conn.send({"op": "probe"})
         return self._recv(time.monotonic() + 10)
@@ -453,6 +496,7 @@ class Sandbox:
         """Kill the worker and everything it started; its exit code."""
         conn, pid, group = self.conn, self.pid, self.group
         self.conn = self.pid = self.group = None
+        self._ahead = None
         code, oom = self._kill_worker(pid, conn, group)
         self.oom = self.oom or oom
         return code

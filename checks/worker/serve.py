@@ -100,6 +100,9 @@ class Supervisor:
         self.base_cap = (int(cfg["max_result_mb"]) << 21) + (1 << 20)  # a result and the arguments' echo
         self.cap = self.base_cap
         self.runner_status: int | None = None  # the runner's wait status once reaped
+        # a run ended with a policy violation reported: the grader stops grading this submission, so a run
+        # it queued behind that one (checks.grader.sandbox.Sandbox.send_ahead) is answered "done" unrun
+        self.stopped = False
         self.pending: list[bytes] = []  # frames for the grader, written together (flush)
         self.reader: FrameReader | None = None  # the runner's frames
         # the runner writes here the number of the case it is calling (1-based; 0: none yet), so that
@@ -196,7 +199,10 @@ class Supervisor:
             if op == "load":
                 self.load(req)
             elif op == "run":
-                self.run(req)
+                if self.stopped:
+                    self.send({"op": "done", "viol": None})
+                else:
+                    self.run(req)
             elif op == "probe":
                 self.to_runner({"op": "probe"})
                 r = self.from_runner()
@@ -290,6 +296,7 @@ class Supervisor:
                 self.gone("the submission's process broke the protocol (no end of results)")
                 return
             self.send({"op": "done", "viol": r.get("viol")})
+            self.stopped = bool(r.get("viol"))
 
     def forward_ok(self, raw: bytes, i: int, blob: bytes) -> bool:
         """The common reply on its own: exactly the bytes ``wire.message({"k": "ok", "i": i}, value, blob)``
