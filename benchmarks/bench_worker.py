@@ -16,7 +16,7 @@ public vectors with the reference as the submission:
 It prints the CPU seconds (thread time, the fastest round) and a digest of
 the grader's frames: the same digest means the grader gets the same bytes.
 The sandbox's own costs (interpreter start, imports, seccomp) are not here:
-``/work/notes/cpu_roles.py`` measures the real processes.
+``benchmarks/bench_cold.py`` times whole grades.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import time
 import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REF = "/work/notes/ref.py"
 
 
 def child(root: str) -> None:
@@ -46,7 +45,7 @@ def child(root: str) -> None:
     from checks.worker.common import loads
 
     preps = Grader().prepare_batch()
-    src = open(REF).read() if os.path.exists(REF) else refsub.build()
+    src = refsub.build()
     mod = types.ModuleType("submission")
     exec(compile(src, "submission.py", "exec"), mod.__dict__)
 
