@@ -464,8 +464,7 @@ class Grader:
         """Every formula: the worker runs formula k+1 while a grader thread judges formula k."""
         pending: list = []
         done: list[Prepared] = []
-        n = self.n_formulas
-        for k in range(n):
+        for k in range(self.n_formulas):
             p = self._prepared_at(k)  # read while the formulas before it ran
             done.append(p)
             present = p.formula.fn_name in have
